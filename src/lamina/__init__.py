@@ -1,0 +1,83 @@
+"""lamina: a deep-learning library on NumPy that speaks PyTorch's API.
+
+`import lamina as torch` and `import lamina.nn as nn` run PyTorch model code unchanged.
+"""
+
+from __future__ import annotations
+
+from lamina._dtype import (  # noqa: F401
+    bool_ as bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from lamina._device import device  # noqa: F401
+from lamina._tensor import Size, Tensor  # noqa: F401
+from lamina.autograd import function as _function  # noqa: F401  (binds the op machinery)
+from lamina._ops import elementwise, index, linalg, reduce, shape  # noqa: F401,I001
+from lamina._ops.elementwise import (  # noqa: F401
+    abs, absolute, add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil,
+    clamp, clip, cos, div, divide, eq, equal, exp, floor, floor_divide, fmod, ge, greater,
+    greater_equal, gt, isclose, isfinite, isinf, isnan, le, less, less_equal, log, log1p,
+    logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, multiply, ne,
+    neg, negative, not_equal, pow, reciprocal, relu, remainder, round, rsqrt, rsub, sigmoid,
+    sign, sin, sqrt, square, sub, subtract, tanh, true_divide, trunc, where,
+)
+from lamina._ops.index import (  # noqa: F401
+    argwhere, gather, index_select, masked_fill, masked_select, nonzero, scatter_add,
+)
+from lamina._ops.linalg import bmm, dot, matmul, mm, mv  # noqa: F401
+from lamina._ops.reduce import (  # noqa: F401
+    all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min,
+    norm, prod, std, std_mean, sum, var, var_mean,
+)
+from lamina._ops.shape import (  # noqa: F401
+    broadcast_to, cat, chunk, clone, concat, concatenate, flatten, flip, hstack, movedim,
+    moveaxis, narrow, permute, reshape, split, squeeze, stack, swapaxes, swapdims, t,
+    transpose, unbind, unflatten, unsqueeze, vstack,
+)
+from lamina._creation import (  # noqa: F401
+    arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
+    linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint,
+    randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from lamina.random import (  # noqa: F401
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+)
+from lamina.autograd.grad_mode import (  # noqa: F401
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
+)
+from lamina import autograd  # noqa: F401,E402
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()

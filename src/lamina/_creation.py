@@ -1,0 +1,252 @@
+"""Tensor factories: tensor, zeros, ones, full, arange, linspace, eye, randn, rand, randint..."""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+
+import numpy as np
+
+from lamina import _dtype
+from lamina._tensor import Tensor, _wrap
+from lamina.random import _rng
+
+
+def _shape_args(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(builtins.int(s) for s in size)
+
+
+def _finish(array, requires_grad):
+    t = _wrap(array)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _float_dtype(dtype):
+    return _dtype.to_numpy_dtype(dtype) if dtype is not None else _dtype.get_default_dtype().numpy
+
+
+def _infer_numpy_dtype(data) -> np.dtype:
+    """torch's inference: Python floats become the default float, ints int64, bools bool."""
+    if isinstance(data, np.ndarray):
+        return data.dtype
+    if isinstance(data, Tensor):
+        return data._array.dtype
+    array = np.asarray(data)
+    if array.dtype.kind == "f" and not isinstance(data, np.generic):
+        return _dtype.get_default_dtype().numpy
+    if array.dtype.kind in "iu" and not isinstance(data, np.generic):
+        return np.dtype(np.int64)
+    if array.dtype.kind == "O":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return array.dtype
+
+
+def _nested_tensors_to_arrays(data):
+    if isinstance(data, Tensor):
+        return data._array
+    if isinstance(data, (list, tuple)) and any(isinstance(d, (Tensor, list, tuple)) for d in data):
+        return [_nested_tensors_to_arrays(d) for d in data]
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of `data`, with torch's dtype inference."""
+    data = _nested_tensors_to_arrays(data)
+    numpy_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else _infer_numpy_dtype(data)
+    try:
+        array = np.array(data, dtype=numpy_dtype)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"tensor(): could not build a tensor from the given data: {error}") from None
+    return _finish(array, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """`data` as a tensor, sharing memory with a Tensor or ndarray of the right dtype."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        _dtype.from_numpy_dtype(data.dtype)
+        if dtype is None or _dtype.to_numpy_dtype(dtype) == data.dtype:
+            return _wrap(data)
+    return tensor(data, dtype=dtype)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `ndarray` (writes through both ways)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    return _wrap(ndarray)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _finish(np.zeros(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return _finish(np.ones(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None):
+    return _finish(np.empty(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    numpy_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else _infer_numpy_dtype(
+        fill_value)
+    return _finish(np.full(_shape_args((size,)), fill_value, dtype=numpy_dtype), requires_grad)
+
+
+def _like(input, dtype):
+    return input._array.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _finish(np.zeros(input._array.shape, dtype=_like(input, dtype)), requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _finish(np.ones(input._array.shape, dtype=_like(input, dtype)), requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _finish(np.empty(input._array.shape, dtype=_like(input, dtype)), requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return _finish(np.full(input._array.shape, fill_value, dtype=_like(input, dtype)),
+                   requires_grad)
+
+
+def rand_like(input, *, dtype=None, generator=None, requires_grad=False):
+    return rand(*input._array.shape, dtype=dtype or input.dtype, generator=generator,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, generator=None, requires_grad=False):
+    return randn(*input._array.shape, dtype=dtype or input.dtype, generator=generator,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input._array.shape, dtype=dtype or input.dtype, generator=generator)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        floating = any(isinstance(v, builtins.float) for v in values)
+        numpy_dtype = _dtype.get_default_dtype().numpy if floating else np.dtype(np.int64)
+    else:
+        numpy_dtype = _dtype.to_numpy_dtype(dtype)
+    start, end, step = values
+    count = builtins.max(0, -(-(end - start) // step) if isinstance(step, numbers.Integral)
+                         and isinstance(start, numbers.Integral) and isinstance(end, numbers.Integral)
+                         else builtins.int(np.ceil((end - start) / step)))
+    # computed in float64 then cast, as torch does, so float32 endpoints stay exact
+    array = (start + step * np.arange(count, dtype=np.float64)).astype(numpy_dtype) \
+        if numpy_dtype.kind == "f" else np.arange(start, end, step, dtype=numpy_dtype)
+    return _finish(array, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    array = np.linspace(start, end, steps, dtype=np.float64).astype(_float_dtype(dtype))
+    return _finish(array, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
+    array = np.logspace(start, end, steps, base=base, dtype=np.float64).astype(_float_dtype(dtype))
+    return _finish(array, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    numpy_dtype = _float_dtype(dtype)
+    rng = _rng(generator)
+    shape = _shape_args(size)
+    if numpy_dtype.itemsize >= 4:
+        array = rng.standard_normal(shape, dtype=numpy_dtype)
+    else:
+        array = rng.standard_normal(shape, dtype=np.float32).astype(numpy_dtype)
+    return _finish(array, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    numpy_dtype = _float_dtype(dtype)
+    rng = _rng(generator)
+    shape = _shape_args(size)
+    if numpy_dtype.itemsize >= 4:
+        array = rng.random(shape, dtype=numpy_dtype)
+    else:
+        array = rng.random(shape, dtype=np.float32).astype(numpy_dtype)
+    return _finish(array, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    numpy_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    array = _rng(generator).integers(low, high, tuple(size)).astype(numpy_dtype)
+    return _finish(array, requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    numpy_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    return _finish(_rng(generator).permutation(n).astype(numpy_dtype), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
+    """Samples from N(mean, std); mean/std may be tensors (broadcast) or floats with `size`."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        mean_t = mean if isinstance(mean, Tensor) else None
+        std_t = std if isinstance(std, Tensor) else None
+        ref = mean_t if mean_t is not None else std_t
+        shape = np.broadcast_shapes(*(t._array.shape for t in (mean_t, std_t) if t is not None))
+        noise = _rng(generator).standard_normal(shape, dtype=ref._array.dtype)
+        m = mean_t._array if mean_t is not None else mean
+        s = std_t._array if std_t is not None else std
+        return _wrap((noise * s + m).astype(ref._array.dtype, copy=False))
+    if size is None:
+        raise TypeError("normal(): with float mean and std, `size` must be given")
+    out = randn(*size, generator=generator, dtype=dtype)
+    out._array *= out._array.dtype.type(std)
+    out._array += out._array.dtype.type(mean)
+    return out
+
+
+def bernoulli(input, p=None, *, generator=None):
+    probability = input._array if p is None else p
+    values = _rng(generator).random(input._array.shape, dtype=np.float64) < probability
+    return _wrap(values.astype(input._array.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    rng = _rng(generator)
+    probabilities = np.atleast_2d(input._array).astype(np.float64)
+    rows = []
+    for row in probabilities:
+        row = row / row.sum()
+        rows.append(rng.choice(len(row), size=num_samples, replace=replacement, p=row))
+    out = np.asarray(rows, dtype=np.int64)
+    return _wrap(out if input.ndim == 2 else out[0])

@@ -1,0 +1,259 @@
+"""Indexing: t[...] reads and writes, gather/scatter_add, masked_fill, index_select, one_hot."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina._tensor import Tensor, _normalize_dim, _wrap
+from lamina.autograd.function import Primitive
+from lamina.autograd.grad_mode import _enabled
+
+
+def _key(index):
+    """Turn a torch-style index into a NumPy one (tensors become arrays)."""
+    if isinstance(index, tuple):
+        return tuple(_key_part(i) for i in index)
+    return _key_part(index)
+
+
+def _key_part(part):
+    if isinstance(part, Tensor):
+        array = part._array
+        if array.dtype.kind == "f":
+            raise IndexError(
+                "tensors used as indices must be long, int, byte or bool tensors"
+            )
+        return array
+    if isinstance(part, list):
+        return np.asarray(part)
+    return part
+
+
+def _is_basic(key) -> bool:
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(
+        p is None or p is Ellipsis or isinstance(p, (int, slice, np.integer))
+        and not isinstance(p, bool)
+        for p in parts
+    )
+
+
+class Slice(Primitive):
+    """Basic indexing (ints, slices, None, ...): a view; gradient scattered into zeros."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, dtype=grad.dtype)
+        out[ctx.key] = grad
+        return out, None
+
+
+class Take(Primitive):
+    """Advanced indexing (integer arrays, masks): a copy; repeated indices accumulate."""
+
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.add.at(out, ctx.key, grad)
+        return out, None
+
+
+def getitem(input, index):
+    key = _key(index)
+    try:
+        if _is_basic(key):
+            return Slice.apply(input, key)
+        return Take.apply(input, key)
+    except IndexError as error:
+        raise IndexError(f"index {index!r} is out of range for a tensor of shape "
+                         f"{tuple(input.shape)}: {error}") from None
+
+
+class IndexPut(Primitive):
+    """out = input with out[key] = value, computed out of place."""
+
+    @staticmethod
+    def forward(ctx, a, key, value):
+        ctx.key = key
+        ctx.value_shape = np.shape(value)
+        out = a.copy()
+        out[key] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, _, need_value = ctx.needs_input_grad
+        grad_a = grad_value = None
+        if need_a:
+            grad_a = grad.copy()
+            grad_a[ctx.key] = 0
+        if need_value:
+            grad_value = grad[ctx.key]
+        return grad_a, None, grad_value
+
+
+def setitem(input, index, value):
+    key = _key(index)
+    if isinstance(value, Tensor) and value._array.dtype != input._array.dtype:
+        value = value.to(input.dtype)
+    if not _enabled[0] or not (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        input._array[key] = value._array if isinstance(value, Tensor) else value
+        input._vc[0] += 1
+        return
+    input._assign(IndexPut.apply(input, key, value))
+
+
+class Gather(Primitive):
+    @staticmethod
+    def forward(ctx, a, axis, index):
+        ctx.shape, ctx.axis = a.shape, axis
+        ctx.save_for_backward(index)
+        return np.take_along_axis(a, index, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        out = np.zeros(ctx.shape, dtype=grad.dtype)
+        _add_along_axis(out, index, grad, ctx.axis)
+        return out, None, None
+
+
+def _add_along_axis(out, index, values, axis):
+    """out[..., index[i], ...] += values[i] along `axis`, accumulating repeats."""
+    grids = np.indices(index.shape, sparse=True)
+    grids = list(grids)
+    grids[axis] = index
+    np.add.at(out, tuple(grids), values)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    axis = _normalize_dim(dim, input.ndim, "gather")
+    idx = index._array
+    if idx.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if idx.size and (idx.min() < -input.shape[axis] or idx.max() >= input.shape[axis]):
+        raise RuntimeError(
+            f"gather: index {int(idx.max())} is out of bounds for dimension {axis} with size "
+            f"{input.shape[axis]}"
+        )
+    for d in range(input.ndim):
+        if d != axis and idx.shape[d] > input.shape[d]:
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {list(idx.shape)} to be "
+                f"smaller than self {list(input.shape)} apart from dimension {axis}"
+            )
+    if any(idx.shape[d] != input.shape[d] for d in range(input.ndim) if d != axis):
+        input = input[tuple(slice(0, idx.shape[d]) if d != axis else slice(None)
+                            for d in range(input.ndim))]
+    return Gather.apply(input, axis, idx)
+
+
+class ScatterAdd(Primitive):
+    @staticmethod
+    def forward(ctx, a, axis, index, src):
+        ctx.axis = axis
+        ctx.save_for_backward(index)
+        out = a.copy()
+        _add_along_axis(out, index, src[tuple(slice(0, n) for n in index.shape)], axis)
+        ctx.src_shape = src.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        grad_src = None
+        if ctx.needs_input_grad[3]:
+            grad_src = np.zeros(ctx.src_shape, dtype=grad.dtype)
+            grad_src[tuple(slice(0, n) for n in index.shape)] = np.take_along_axis(
+                grad, index, ctx.axis)
+        return grad, None, None, grad_src
+
+
+def scatter_add(input, dim, index, src):
+    axis = _normalize_dim(dim, input.ndim, "scatter_add")
+    return ScatterAdd.apply(input, axis, index._array, src)
+
+
+class MaskedFill(Primitive):
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        ctx.save_for_backward(mask)
+        return np.where(mask, np.asarray(value, dtype=a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return np.where(mask, np.zeros((), grad.dtype), grad), None, None
+
+
+def masked_fill(input, mask, value):
+    if mask._array.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}"
+        )
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
+        value = value.item()
+    try:
+        out = MaskedFill.apply(input, mask._array, value)
+    except ValueError:
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {tuple(mask.shape)} cannot be broadcast to the "
+            f"input of shape {tuple(input.shape)}"
+        ) from None
+    if out._array.shape != input._array.shape:
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {tuple(mask.shape)} would broadcast the input "
+            f"of shape {tuple(input.shape)} to {tuple(out.shape)}"
+        )
+    return out
+
+
+def index_select(input, dim, index):
+    axis = _normalize_dim(dim, input.ndim, "index_select")
+    key = (slice(None),) * axis + (index._array.reshape(-1),)
+    return Take.apply(input, key)
+
+
+def masked_select(input, mask):
+    return Take.apply(input, np.broadcast_to(mask._array, input._array.shape))
+
+
+def nonzero(input, *, as_tuple=False):
+    found = np.nonzero(input._array)
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in found)
+    return _wrap(np.stack(found, axis=-1).astype(np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def one_hot(tensor, num_classes=-1):
+    array = tensor._array
+    if array.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(array.max()) + 1 if array.size else 0
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(array.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, array[..., None].astype(np.intp), 1, axis=-1)
+    return _wrap(out)

@@ -1,0 +1,142 @@
+"""Matrix products: matmul in all of torch's rank combinations, and a fused linear layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina._ops._promote import binary
+from lamina._tensor import Tensor
+from lamina.autograd.function import Primitive
+
+
+def _shape_error(op, a, b, detail):
+    return RuntimeError(
+        f"{op}: cannot multiply shapes {tuple(a.shape)} and {tuple(b.shape)}: {detail}"
+    )
+
+
+class Matmul(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        # Promote 1-D operands to matrices the way matmul did, then undo it on the way out.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))
+            if a.ndim == 1:
+                grad_a = grad_a.reshape(-1, a.shape[0]).sum(0) if grad_a.ndim > 2 else grad_a[0]
+        if need_b:
+            grad_b = np.matmul(np.swapaxes(a2, -1, -2), g)
+            if b.ndim == 1:
+                grad_b = grad_b[..., 0]
+                if grad_b.ndim > 1:
+                    grad_b = grad_b.reshape(-1, b.shape[0]).sum(0)
+        return grad_a, grad_b
+
+
+def matmul(input, other):
+    a, b = binary(input, other)
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError("matmul: both arguments must be tensors")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got {a.ndim}D and {b.ndim}D. "
+            "Hint: use * for multiplication by a scalar."
+        )
+    k_a = a._array.shape[-1]
+    k_b = b._array.shape[-2] if b.ndim > 1 else b._array.shape[0]
+    if k_a != k_b:
+        raise _shape_error("matmul", a, b, f"{k_a} != {k_b}")
+    try:
+        return Matmul.apply(a, b)
+    except ValueError:
+        raise _shape_error(
+            "matmul", a, b, "the batch dimensions cannot be broadcast together"
+        ) from None
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(
+            f"mm: expected 2-D matrices, got {input.ndim}D and {mat2.ndim}D tensors"
+        )
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(
+            f"bmm: expected 3-D tensors, got {input.ndim}D and {mat2.ndim}D tensors"
+        )
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(
+            f"bmm: batch sizes differ: {tuple(input.shape)} and {tuple(mat2.shape)}"
+        )
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return matmul(input, other)
+
+
+class Linear(Primitive):
+    """y = x @ W.T + b with x of shape (*, in), W (out, in), b (out,) or None."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        grad_x = grad @ weight if need_x else None
+        grad_w = grad_b = None
+        if need_w or need_b:
+            g2 = grad.reshape(-1, grad.shape[-1])
+            if need_w:
+                grad_w = g2.T @ x.reshape(-1, x.shape[-1])
+            if need_b:
+                grad_b = g2.sum(0)
+        return grad_x, grad_w, grad_b
+
+
+def linear(input, weight, bias=None):
+    """Fused x @ weight.T + bias; input of shape (*, in_features)."""
+    if input._array.dtype != weight._array.dtype or (
+        bias is not None and bias._array.dtype != weight._array.dtype
+    ):
+        raise RuntimeError(
+            f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}. "
+            f"Hint: convert the input with .to({weight.dtype}) or the model with .to(...)."
+        )
+    if input.ndim == 0 or input._array.shape[-1] != weight._array.shape[-1]:
+        raise RuntimeError(
+            f"linear: cannot multiply shapes {tuple(input.shape)} and "
+            f"{tuple(weight.shape[::-1])}: "
+            f"{input._array.shape[-1] if input.ndim else 'scalar'} != {weight._array.shape[-1]}"
+        )
+    return Linear.apply(input, weight, bias)

@@ -1,0 +1,314 @@
+"""Reductions over dims: sum, mean, var/std, max/min, prod, cumsum, logsumexp, norm."""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import math
+
+import numpy as np
+
+from lamina import _dtype
+from lamina._ops._promote import floating
+from lamina._tensor import Tensor, _normalize_dim, _wrap
+from lamina.autograd.function import Primitive
+
+
+def _axes(dim, ndim, op):
+    """`dim` (None, int or sequence) as a sorted tuple of non-negative axes, or None for all."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = tuple(sorted(_normalize_dim(d, ndim, op) for d in dims))
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"{op}: dim {dims} appears multiple times in the list of dims")
+    if ndim == 0:
+        return None
+    return axes
+
+
+def _expand_back(grad, shape, axes, keepdim):
+    """Broadcast a reduced gradient back over the reduced axes."""
+    if axes is not None and not keepdim:
+        grad = np.expand_dims(grad, axes)
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Primitive):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        return np.sum(a, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None
+
+
+class Mean(Primitive):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        out = np.mean(a, axis=axes, keepdims=keepdim)
+        ctx.count = a.size // builtins.max(out.size, 1) if a.size else 0
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        scaled = grad / ctx.count if ctx.count else grad * np.nan
+        return _expand_back(scaled, ctx.shape, ctx.axes, ctx.keepdim), None, None
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._array.dtype.kind in "bui":
+        input = input.to(_dtype.int64)  # torch sums integers and bools as int64
+    return Sum.apply(input, _axes(dim, input.ndim, "sum"), keepdim)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._array.dtype.kind != "f":
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {input.dtype.name.capitalize()}"
+        )
+    return Mean.apply(input, _axes(dim, input.ndim, "mean"), keepdim)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):  # var(x, False): torch's positional `unbiased`
+        dim, unbiased = None, dim
+    input = floating(input)
+    axes = _axes(dim, input.ndim, "var")
+    count = input.numel() if axes is None else math.prod(input.shape[a] for a in axes)
+    centered = input - mean(input, axes, keepdim=True)
+    squares = sum(centered * centered, axes, keepdim=keepdim)
+    return squares / builtins.max(count - _correction(unbiased, correction), 0)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+
+
+class Extreme(Primitive):
+    """amax/amin over axes; the gradient is shared evenly among tied extremes, like torch."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, largest):
+        out = (np.max if largest else np.min)(a, axis=axes, keepdims=True)
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else np.squeeze(out, axis=axes) if axes is not None else out.reshape(())
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = grad.reshape(out.shape)
+        mask = a == out
+        count = np.sum(mask, axis=ctx.axes, keepdims=True)
+        return grad * mask / count.astype(grad.dtype), None, None, None
+
+
+class SelectAlong(Primitive):
+    """max/min along one dim with indices: the gradient goes to the chosen element only."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim, largest):
+        indices = (np.argmax if largest else np.argmin)(a, axis=axis, keepdims=True)
+        values = np.take_along_axis(a, indices, axis)
+        ctx.shape, ctx.axis, ctx.keepdim = a.shape, axis, keepdim
+        ctx.save_for_backward(indices)
+        if not keepdim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        ctx.mark_non_differentiable(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices):
+        (indices,) = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = np.expand_dims(grad, ctx.axis)
+        out = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.put_along_axis(out, indices, grad, ctx.axis)
+        return out, None, None, None
+
+
+_ReturnTypes = {}
+
+
+def _named(name, values, indices):
+    cls = _ReturnTypes.get(name)
+    if cls is None:
+        cls = _ReturnTypes[name] = collections.namedtuple(name, ["values", "indices"])
+    return cls(values, indices)
+
+
+def _max_min(input, dim, keepdim, largest, other, name):
+    if isinstance(dim, Tensor):
+        from lamina._ops.elementwise import maximum, minimum
+
+        return (maximum if largest else minimum)(input, dim)
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return Extreme.apply(input, None, False, largest)
+    if input.ndim == 0:
+        return _named(name, input, _wrap(np.zeros((), np.int64)))
+    axis = _normalize_dim(dim, input.ndim, name)
+    values, indices = SelectAlong.apply(input, axis, keepdim, largest)
+    return _named(name, values, indices.to(_dtype.int64))
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    return _max_min(input, dim, keepdim, True, other, "max")
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    return _max_min(input, dim, keepdim, False, other, "min")
+
+
+def amax(input, dim=(), keepdim=False):
+    return Extreme.apply(input, _axes(dim, input.ndim, "amax"), keepdim, True)
+
+
+def amin(input, dim=(), keepdim=False):
+    return Extreme.apply(input, _axes(dim, input.ndim, "amin"), keepdim, False)
+
+
+def argmax(input, dim=None, keepdim=False):
+    if dim is None:
+        out = np.asarray(np.argmax(input._array))
+        return _wrap(out.reshape((1,) * input.ndim) if keepdim else out.astype(np.int64))
+    axis = _normalize_dim(dim, input.ndim, "argmax")
+    return _wrap(np.argmax(input._array, axis=axis, keepdims=keepdim).astype(np.int64))
+
+
+def argmin(input, dim=None, keepdim=False):
+    if dim is None:
+        out = np.asarray(np.argmin(input._array))
+        return _wrap(out.reshape((1,) * input.ndim) if keepdim else out.astype(np.int64))
+    axis = _normalize_dim(dim, input.ndim, "argmin")
+    return _wrap(np.argmin(input._array, axis=axis, keepdims=keepdim).astype(np.int64))
+
+
+class Prod(Primitive):
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        out = np.prod(a, axis=axis, keepdims=True)
+        ctx.save_for_backward(a)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        return out if keepdim else (out.reshape(()) if axis is None else out.squeeze(axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        axis = ctx.axis
+        if not ctx.keepdim:
+            grad = grad.reshape((1,) * a.ndim) if axis is None else np.expand_dims(grad, axis)
+        # product of all the other elements, exact even where some are zero
+        flat = a.reshape(-1) if axis is None else np.moveaxis(a, axis, -1)
+        left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+        right = np.flip(np.cumprod(np.concatenate(
+            [np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1), -1), -1)
+        others = left * right
+        others = others.reshape(a.shape) if axis is None else np.moveaxis(others, -1, axis)
+        return grad * others, None, None
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._array.dtype.kind in "bui":
+        input = input.to(_dtype.int64)
+    axis = None if dim is None else _normalize_dim(dim, input.ndim, "prod")
+    return Prod.apply(input, axis, keepdim)
+
+
+class Cumsum(Primitive):
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        return np.cumsum(a, axis=axis, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        flipped = np.flip(grad, ctx.axis)
+        return np.flip(np.cumsum(flipped, axis=ctx.axis), ctx.axis), None
+
+
+def cumsum(input, dim, *, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._array.dtype.kind in "bui":
+        input = input.to(_dtype.int64)
+    if input.ndim == 0:
+        return input.clone()
+    return Cumsum.apply(input, _normalize_dim(dim, input.ndim, "cumsum"))
+
+
+def logsumexp(input, dim, keepdim=False):
+    input = floating(input)
+    axes = _axes(dim, input.ndim, "logsumexp")
+    # subtract the max first so exp cannot overflow; the shift is a constant for autograd
+    shift = np.max(input._array, axis=axes, keepdims=True) if input.numel() else 0
+    shift = np.where(np.isfinite(shift), shift, 0).astype(input._array.dtype)
+    shifted = input - _wrap(shift)
+    out = sum(shifted.exp(), axes, keepdim=True).log() + _wrap(shift)
+    if not keepdim:
+        out = out.squeeze(axes) if axes is not None else out.reshape(())
+    return out
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    input = floating(input)
+    if dtype is not None:
+        input = input.to(dtype)
+    if p in ("fro", 2, 2.0):
+        return sum(input * input, dim, keepdim).sqrt()
+    if p in (math.inf, float("inf")):
+        return amax(input.abs(), () if dim is None else dim, keepdim)
+    if p in (-math.inf, float("-inf")):
+        return amin(input.abs(), () if dim is None else dim, keepdim)
+    if p == 1:
+        return sum(input.abs(), dim, keepdim)
+    if p == 0:
+        return sum((input != 0).to(input.dtype), dim, keepdim)
+    return sum(input.abs() ** p, dim, keepdim) ** (1.0 / p)
+
+
+def all(input, dim=None, keepdim=False):
+    axes = None if dim is None else _axes(dim, input.ndim, "all")
+    return _wrap(np.asarray(np.all(input._array, axis=axes, keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim=False):
+    axes = None if dim is None else _axes(dim, input.ndim, "any")
+    return _wrap(np.asarray(np.any(input._array, axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(input, dim=None):
+    axes = None if dim is None else _axes(dim, input.ndim, "count_nonzero")
+    return _wrap(np.asarray(np.count_nonzero(input._array, axis=axes), dtype=np.int64))

@@ -1,0 +1,411 @@
+"""Shape primitives: reshape, permute, squeeze, expand, cat/stack/split, dtype casts, clone."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lamina._ops.index import Slice
+from lamina._tensor import Tensor, _normalize_dim, _wrap
+from lamina.autograd.function import Primitive
+
+
+def _shape_args(shape):
+    """Accept f(2, 3), f((2, 3)) and f([2, 3]) like torch; sizes may be 0-d tensors."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+# ---------------------------------------------------------------- casts and copies
+def as_tensor_like(value, like):
+    """`value` if it is a Tensor, else a new Tensor of it in `like`'s dtype."""
+    if isinstance(value, Tensor):
+        return value
+    return _wrap(np.asarray(value, dtype=like._array.dtype))
+
+
+class ToDtype(Primitive):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.dtype), None
+
+
+def to_dtype(input, dtype):
+    return ToDtype.apply(input, dtype)
+
+
+class Clone(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def clone(input):
+    return Clone.apply(input)
+
+
+# ---------------------------------------------------------------- views
+class Reshape(Primitive):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+def _infer_shape(input, shape, op):
+    numel = input._array.size
+    known = [s for s in shape if s != -1]
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred")
+    product = math.prod(known)
+    if -1 in shape:
+        if product == 0 or numel % product:
+            raise RuntimeError(
+                f"{op}: shape '{list(shape)}' is invalid for input of size {numel}"
+            )
+        shape = tuple(numel // product if s == -1 else s for s in shape)
+    elif product != numel:
+        raise RuntimeError(
+            f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
+            f"(input shape {tuple(input.shape)})"
+        )
+    return shape
+
+
+def reshape(input, *shape):
+    shape = _infer_shape(input, _shape_args(shape), "reshape")
+    if shape == input._array.shape:
+        return Reshape.apply(input, shape) if input._requires_grad else _alias(input)
+    return Reshape.apply(input, shape)
+
+
+def _alias(input):
+    t = _wrap(input._array)
+    t._vc = input._vc
+    return t
+
+
+def view(input, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+        return input.to(shape[0])  # view(dtype)
+    shape = _infer_shape(input, _shape_args(shape), "view")
+    if not input._array.flags.c_contiguous:
+        try:
+            np.reshape(input._array, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+    return Reshape.apply(input, shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    start = _normalize_dim(start_dim, input.ndim, "flatten")
+    end = _normalize_dim(end_dim, input.ndim, "flatten")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input._array.shape
+    return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+
+
+def unflatten(input, dim, sizes):
+    dim = _normalize_dim(dim, input.ndim, "unflatten")
+    shape = input._array.shape
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        known = math.prod(s for s in sizes if s != -1)
+        sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
+    if math.prod(sizes) != shape[dim]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+            f"{dim} ({shape[dim]}) in the input tensor"
+        )
+    return reshape(input, shape[:dim] + sizes + shape[dim + 1 :])
+
+
+def squeeze(input, dim=None):
+    shape = input._array.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = {_normalize_dim(d, input.ndim, "squeeze") for d in dims} if input.ndim else set()
+        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+    return Reshape.apply(input, new)
+
+
+def unsqueeze(input, dim):
+    axis = _normalize_dim(dim, input.ndim + 1, "unsqueeze")
+    shape = input._array.shape
+    return Reshape.apply(input, shape[:axis] + (1,) + shape[axis:])
+
+
+class Permute(Primitive):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return np.transpose(a, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.transpose(grad, np.argsort(ctx.axes)), None
+
+
+def permute(input, *dims):
+    dims = _shape_args(dims)
+    if len(dims) != input.ndim:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is "
+            f"not equal to len(dims) = {len(dims)}"
+        )
+    axes = tuple(_normalize_dim(d, input.ndim, "permute") for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(input, axes)
+
+
+def transpose(input, dim0, dim1):
+    if input.ndim == 0:
+        return _alias(input)
+    axes = list(range(input.ndim))
+    a, b = _normalize_dim(dim0, input.ndim, "transpose"), _normalize_dim(dim1, input.ndim, "transpose")
+    axes[a], axes[b] = axes[b], axes[a]
+    return Permute.apply(input, tuple(axes))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else _alias(input)
+
+
+def movedim(input, source, destination):
+    n = input.ndim
+    sources = [source] if isinstance(source, int) else list(source)
+    targets = [destination] if isinstance(destination, int) else list(destination)
+    sources = [_normalize_dim(d, n, "movedim") for d in sources]
+    targets = [_normalize_dim(d, n, "movedim") for d in targets]
+    order = [i for i in range(n) if i not in sources]
+    for target, src in sorted(zip(targets, sources)):
+        order.insert(target, src)
+    return Permute.apply(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+class Expand(Primitive):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None  # the engine sums the broadcast axes back
+
+
+def expand(input, *sizes):
+    sizes = _shape_args(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({input.ndim})"
+        )
+    shape = input._array.shape
+    offset = len(sizes) - len(shape)
+    target = tuple(
+        shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(sizes)
+    )
+    for i, n in enumerate(shape):
+        if n != 1 and n != target[i + offset]:
+            raise RuntimeError(
+                f"expand: the expanded size of the tensor ({target[i + offset]}) must match the "
+                f"existing size ({n}) at non-singleton dimension {i + offset}.  Target sizes: "
+                f"{list(sizes)}.  Tensor sizes: {list(shape)}"
+            )
+    return Expand.apply(input, target)
+
+
+def expand_as(input, other):
+    return expand(input, other._array.shape)
+
+
+def broadcast_to(input, shape):
+    return expand(input, tuple(shape))
+
+
+class Repeat(Primitive):
+    @staticmethod
+    def forward(ctx, a, repeats):
+        ctx.shape, ctx.repeats = a.shape, repeats
+        padded = a.reshape((1,) * (len(repeats) - a.ndim) + a.shape)
+        return np.tile(padded, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape = (1,) * (len(ctx.repeats) - len(ctx.shape)) + ctx.shape
+        split = []
+        for r, n in zip(ctx.repeats, shape):
+            split += [r, n]
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(ctx.shape), None
+
+
+def repeat(input, *repeats):
+    repeats = _shape_args(repeats)
+    if len(repeats) < input.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    return Repeat.apply(input, repeats)
+
+
+# ---------------------------------------------------------------- joining and splitting
+class Concatenate(Primitive):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *np.split(grad, ctx.bounds, axis=ctx.axis))
+
+
+def _check_tensors(tensors, op):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
+    if not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{op}(): expected a sequence of Tensors")
+    dtypes = {t._array.dtype for t in tensors}
+    if len(dtypes) > 1:
+        from lamina._ops._promote import result_dtype
+        from lamina import _dtype
+
+        common = _dtype.from_numpy_dtype(result_dtype(*tensors))
+        tensors = [t.to(common) for t in tensors]
+    return tensors
+
+
+def cat(tensors, dim=0):
+    tensors = [t for t in _check_tensors(tensors, "cat") if not (t.ndim == 1 and t.numel() == 0)] or list(tensors)[:1]
+    ref = tensors[0]
+    axis = _normalize_dim(dim, ref.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim or any(
+            a != b for d, (a, b) in enumerate(zip(t._array.shape, ref._array.shape)) if d != axis
+        ):
+            raise RuntimeError(
+                f"cat: Sizes of tensors must match except in dimension {axis}. Expected size "
+                f"{tuple(ref.shape)} but got size {tuple(t.shape)} for tensor number {i} in the "
+                "list."
+            )
+    return Concatenate.apply(axis, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = _check_tensors(tensors, "stack")
+    shape = tensors[0]._array.shape
+    for i, t in enumerate(tensors):
+        if t._array.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
+                f"and {list(t.shape)} at entry {i}"
+            )
+    axis = _normalize_dim(dim, len(shape) + 1, "stack")
+    return cat([unsqueeze(t, axis) for t in tensors], axis)
+
+
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    axis = _normalize_dim(dim, tensor.ndim, "split")
+    size = tensor._array.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and size:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        sizes = [min(step, size - start) for start in range(0, size, step)] if size else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != size:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                f"size at dimension {axis}), but got split_sizes={sizes}"
+            )
+    pieces, start = [], 0
+    for n in sizes:
+        key = (slice(None),) * axis + (slice(start, start + n),)
+        pieces.append(Slice.apply(tensor, key))
+        start += n
+    return tuple(pieces)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    size = input._array.shape[_normalize_dim(dim, input.ndim, "chunk")]
+    step = -(-size // chunks) if size else 1
+    return split(input, step, dim)
+
+
+def unbind(input, dim=0):
+    axis = _normalize_dim(dim, input.ndim, "unbind")
+    return tuple(
+        Slice.apply(input, (slice(None),) * axis + (i,)) for i in range(input._array.shape[axis])
+    )
+
+
+def narrow(input, dim, start, length):
+    axis = _normalize_dim(dim, input.ndim, "narrow")
+    start = start % input._array.shape[axis] if start < 0 else start
+    return Slice.apply(input, (slice(None),) * axis + (slice(start, start + length),))
+
+
+def flip(input, dims):
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    key = [slice(None)] * input.ndim
+    for d in dims:
+        key[_normalize_dim(d, input.ndim, "flip")] = slice(None, None, -1)
+    return clone(Slice.apply(input, tuple(key)))

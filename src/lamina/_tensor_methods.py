@@ -1,0 +1,490 @@
+"""Tensor's maths methods and operators: each one line, delegating to `lamina._ops`.
+
+`_ops` submodules are looked up at call time because they import Tensor themselves.
+"""
+
+from __future__ import annotations
+
+from lamina import _ops
+
+
+class TensorMethods:
+    __slots__ = ()
+
+    # ------------------------------------------------------------ operators
+    def __add__(self, other):
+        return _ops.elementwise.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.elementwise.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.elementwise.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.elementwise.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.elementwise.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.elementwise.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.elementwise.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.elementwise.div(other, self)
+
+    def __floordiv__(self, other):
+        return _ops.elementwise.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.elementwise.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.elementwise.remainder(self, other)
+
+    def __pow__(self, other):
+        return _ops.elementwise.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.elementwise.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.linalg.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.elementwise.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.elementwise.abs(self)
+
+    def __invert__(self):
+        return _ops.elementwise.bitwise_not(self)
+
+    def __and__(self, other):
+        return _ops.elementwise.bitwise_and(self, other)
+
+    def __or__(self, other):
+        return _ops.elementwise.bitwise_or(self, other)
+
+    def __xor__(self, other):
+        return _ops.elementwise.bitwise_xor(self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __eq__(self, other):
+        return _ops.elementwise.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.elementwise.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.elementwise.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.elementwise.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.elementwise.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.elementwise.ge(self, other)
+
+    def __getitem__(self, index):
+        return _ops.index.getitem(self, index)
+
+    # in-place operators: computed out of place, then written back (see Tensor._assign)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # ------------------------------------------------------------ elementwise methods
+    def add(self, other, *, alpha=1):
+        return _ops.elementwise.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ops.elementwise.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _ops.elementwise.mul(self, other)
+
+    def div(self, other, *, rounding_mode=None):
+        return _ops.elementwise.div(self, other, rounding_mode=rounding_mode)
+
+    subtract, multiply, divide, true_divide = sub, mul, div, div
+
+    def pow(self, exponent):
+        return _ops.elementwise.pow(self, exponent)
+
+    def neg(self):
+        return _ops.elementwise.neg(self)
+
+    def exp(self):
+        return _ops.elementwise.exp(self)
+
+    def log(self):
+        return _ops.elementwise.log(self)
+
+    def log1p(self):
+        return _ops.elementwise.log1p(self)
+
+    def sqrt(self):
+        return _ops.elementwise.sqrt(self)
+
+    def rsqrt(self):
+        return _ops.elementwise.rsqrt(self)
+
+    def abs(self):
+        return _ops.elementwise.abs(self)
+
+    def sign(self):
+        return _ops.elementwise.sign(self)
+
+    def sin(self):
+        return _ops.elementwise.sin(self)
+
+    def cos(self):
+        return _ops.elementwise.cos(self)
+
+    def tanh(self):
+        return _ops.elementwise.tanh(self)
+
+    def sigmoid(self):
+        return _ops.elementwise.sigmoid(self)
+
+    def relu(self):
+        return _ops.elementwise.relu(self)
+
+    def reciprocal(self):
+        return _ops.elementwise.reciprocal(self)
+
+    def square(self):
+        return _ops.elementwise.square(self)
+
+    def floor(self):
+        return _ops.elementwise.floor(self)
+
+    def ceil(self):
+        return _ops.elementwise.ceil(self)
+
+    def round(self, *, decimals=0):
+        return _ops.elementwise.round(self, decimals=decimals)
+
+    def clamp(self, min=None, max=None):
+        return _ops.elementwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ops.elementwise.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.elementwise.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ops.elementwise.where(condition, self, other)
+
+    def eq(self, other):
+        return _ops.elementwise.eq(self, other)
+
+    def ne(self, other):
+        return _ops.elementwise.ne(self, other)
+
+    def lt(self, other):
+        return _ops.elementwise.lt(self, other)
+
+    def le(self, other):
+        return _ops.elementwise.le(self, other)
+
+    def gt(self, other):
+        return _ops.elementwise.gt(self, other)
+
+    def ge(self, other):
+        return _ops.elementwise.ge(self, other)
+
+    def logical_not(self):
+        return _ops.elementwise.logical_not(self)
+
+    def isnan(self):
+        return _ops.elementwise.isnan(self)
+
+    def equal(self, other):
+        return _ops.elementwise.equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ops.elementwise.allclose(self, other, rtol, atol, equal_nan)
+
+    # ------------------------------------------------------------ in-place (optimizers use these)
+    def add_(self, other, *, alpha=1):
+        return self._assign(_ops.elementwise.add(self, other, alpha=alpha))
+
+    def sub_(self, other, *, alpha=1):
+        return self._assign(_ops.elementwise.sub(self, other, alpha=alpha))
+
+    def mul_(self, other):
+        return self._assign(_ops.elementwise.mul(self, other))
+
+    def div_(self, other, *, rounding_mode=None):
+        return self._assign(_ops.elementwise.div(self, other, rounding_mode=rounding_mode))
+
+    def pow_(self, exponent):
+        return self._assign(_ops.elementwise.pow(self, exponent))
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._assign(self + _ops.elementwise.mul(tensor1, tensor2) * value)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._assign(self + _ops.elementwise.div(tensor1, tensor2) * value)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return self + _ops.elementwise.mul(tensor1, tensor2) * value
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return self + _ops.elementwise.div(tensor1, tensor2) * value
+
+    def clamp_(self, min=None, max=None):
+        return self._assign(_ops.elementwise.clamp(self, min, max))
+
+    clip_ = clamp_
+
+    def relu_(self):
+        return self._assign(_ops.elementwise.relu(self))
+
+    def sqrt_(self):
+        return self._assign(_ops.elementwise.sqrt(self))
+
+    def exp_(self):
+        return self._assign(_ops.elementwise.exp(self))
+
+    def neg_(self):
+        return self._assign(_ops.elementwise.neg(self))
+
+    def abs_(self):
+        return self._assign(_ops.elementwise.abs(self))
+
+    def sigmoid_(self):
+        return self._assign(_ops.elementwise.sigmoid(self))
+
+    def tanh_(self):
+        return self._assign(_ops.elementwise.tanh(self))
+
+    def masked_fill_(self, mask, value):
+        return self._assign(_ops.index.masked_fill(self, mask, value))
+
+    def copy_(self, src, non_blocking=False):
+        source = _ops.shape.as_tensor_like(src, self)
+        result = _ops.shape.expand(source, self._array.shape)
+        if result._array.dtype != self._array.dtype:
+            result = _ops.shape.to_dtype(result, self._array.dtype)
+        return self._assign(result)
+
+    def fill_(self, value):
+        self._check_inplace()
+        self._array[...] = _ops.shape.as_tensor_like(value, self)._array
+        self._vc[0] += 1
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        from lamina.random import _fill
+
+        return _fill(self, "uniform", a, b, generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        from lamina.random import _fill
+
+        return _fill(self, "normal", mean, std, generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from lamina.random import _fill
+
+        return _fill(self, "bernoulli", p, None, generator)
+
+    def random_(self, low=0, high=None, *, generator=None):
+        from lamina.random import _fill
+
+        return _fill(self, "integers", low, high, generator)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        from lamina.random import _fill
+
+        return _fill(self, "exponential", lambd, None, generator)
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.reduce.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.reduce.mean(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.reduce.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.reduce.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim=None, keepdim=False):
+        return _ops.reduce.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _ops.reduce.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _ops.reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _ops.reduce.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _ops.reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _ops.reduce.argmin(self, dim, keepdim)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.reduce.prod(self, dim, keepdim, dtype=dtype)
+
+    def cumsum(self, dim, *, dtype=None):
+        return _ops.reduce.cumsum(self, dim, dtype=dtype)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _ops.reduce.logsumexp(self, dim, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _ops.reduce.norm(self, p, dim, keepdim, dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return _ops.reduce.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _ops.reduce.any(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return _ops.reduce.count_nonzero(self, dim)
+
+    # ------------------------------------------------------------ linear algebra
+    def matmul(self, other):
+        return _ops.linalg.matmul(self, other)
+
+    def mm(self, mat2):
+        return _ops.linalg.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return _ops.linalg.bmm(self, mat2)
+
+    def mv(self, vec):
+        return _ops.linalg.mv(self, vec)
+
+    def dot(self, other):
+        return _ops.linalg.dot(self, other)
+
+    # ------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        return _ops.shape.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _ops.shape.view(self, *shape)
+
+    def view_as(self, other):
+        return _ops.shape.view(self, other._array.shape)
+
+    def reshape_as(self, other):
+        return _ops.shape.reshape(self, other._array.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _ops.shape.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _ops.shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _ops.shape.unsqueeze(self, dim)
+
+    def permute(self, *dims):
+        return _ops.shape.permute(self, *dims)
+
+    def transpose(self, dim0, dim1):
+        return _ops.shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        return _ops.shape.t(self)
+
+    @property
+    def T(self):
+        return _ops.shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _ops.shape.transpose(self, -2, -1)
+
+    def movedim(self, source, destination):
+        return _ops.shape.movedim(self, source, destination)
+
+    def expand(self, *sizes):
+        return _ops.shape.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _ops.shape.expand_as(self, other)
+
+    def repeat(self, *repeats):
+        return _ops.shape.repeat(self, *repeats)
+
+    def split(self, split_size, dim=0):
+        return _ops.shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _ops.shape.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return _ops.shape.narrow(self, dim, start, length)
+
+    def flip(self, dims):
+        return _ops.shape.flip(self, dims)
+
+    # ------------------------------------------------------------ indexing
+    def gather(self, dim, index):
+        return _ops.index.gather(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        return _ops.index.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._assign(_ops.index.scatter_add(self, dim, index, src))
+
+    def masked_fill(self, mask, value):
+        return _ops.index.masked_fill(self, mask, value)
+
+    def index_select(self, dim, index):
+        return _ops.index.index_select(self, dim, index)
+
+    def masked_select(self, mask):
+        return _ops.index.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple=False):
+        return _ops.index.nonzero(self, as_tuple=as_tuple)
