@@ -1,0 +1,1 @@
+"""lamina.nn: modules, containers, layers and losses with torch.nn's names."""
