@@ -1,0 +1,1 @@
+"""Private homes of nn.functional, one per family; nn/functional.py re-exports them."""
