@@ -1,0 +1,113 @@
+"""Softmax and log-softmax along one dim: fused, numerically stable primitives.
+
+Both subtract the row maximum before `exp`, so logits of +-1e4 stay finite. float16 is
+computed in float32 and rounded back once (as torch's CPU kernels accumulate in float32).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina import _dtype
+from lamina._tensor import Tensor, _normalize_dim
+from lamina.autograd.function import Primitive
+
+
+def _widen(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.float32) if array.dtype == np.float16 else array
+
+
+def _shifted(array: np.ndarray, axis) -> np.ndarray:
+    """array minus its maximum along axis (a new array), so exp of it is at most 1."""
+    top = np.max(array, axis=axis, keepdims=True)
+    # a row of -inf has no finite maximum; shifting by it would turn -inf - -inf into nan
+    if not np.isfinite(top).all():
+        top = np.where(np.isfinite(top), top, 0).astype(array.dtype)
+    return np.asarray(array - top)  # asarray: a 0-d result would otherwise be a NumPy scalar
+
+
+class Softmax(Primitive):
+    """exp(x - max) / sum(exp(x - max)) along `axis`; backward: y * (g - sum(g * y))."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        if a.size == 0:
+            ctx.axis = axis
+            ctx.save_for_backward(a)
+            return a.copy()
+        out = _shifted(_widen(a), axis)
+        np.exp(out, out=out)
+        out /= np.sum(out, axis=axis, keepdims=True)
+        out = out.astype(a.dtype, copy=False)
+        ctx.axis = axis
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if out.size == 0:
+            return grad, None
+        dtype = out.dtype
+        out, grad = _widen(out), _widen(grad)
+        result = grad - np.sum(grad * out, axis=ctx.axis, keepdims=True)
+        result *= out
+        return result.astype(dtype, copy=False), None
+
+
+class LogSoftmax(Primitive):
+    """x - max - log(sum(exp(x - max))) along `axis`; backward: g - exp(y) * sum(g)."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        if a.size == 0:
+            ctx.axis = axis
+            ctx.save_for_backward(a)
+            return a.copy()
+        out = _shifted(_widen(a), axis)
+        out -= np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
+        out = out.astype(a.dtype, copy=False)
+        ctx.axis = axis
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if out.size == 0:
+            return grad, None
+        dtype = out.dtype
+        out, grad = _widen(out), _widen(grad)
+        result = np.exp(out)
+        result *= -np.sum(grad, axis=ctx.axis, keepdims=True)
+        result += grad
+        return result.astype(dtype, copy=False), None
+
+
+def _prepare(input, dim, dtype, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}(): expected a floating point input, got {input.dtype}. "
+            f"Hint: call .float() on the input or pass dtype=lamina.float32."
+        )
+    if dim is None:
+        raise TypeError(f"{op}() missing the required argument 'dim' (int)")
+    axis = _normalize_dim(dim, input._array.ndim, op)
+    # a 0-d tensor is a single row: reduce over everything
+    return input, (axis if input._array.ndim else None)
+
+
+def softmax(input: Tensor, dim: int, dtype: _dtype.dtype | None = None) -> Tensor:
+    """exp(input) normalised to sum to 1 along `dim`; same shape and dtype as input."""
+    input, axis = _prepare(input, dim, dtype, "softmax")
+    return Softmax.apply(input, axis)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: _dtype.dtype | None = None) -> Tensor:
+    """log(softmax(input, dim)) computed without forming the softmax (finite for huge logits)."""
+    input, axis = _prepare(input, dim, dtype, "log_softmax")
+    return LogSoftmax.apply(input, axis)
