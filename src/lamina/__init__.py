@@ -63,6 +63,7 @@ from lamina.autograd.grad_mode import (  # noqa: F401
     set_grad_enabled,
 )
 from lamina import autograd  # noqa: F401,E402
+from lamina.serialization import load, save  # noqa: F401,E402
 
 __version__ = "0.1.0"
 
