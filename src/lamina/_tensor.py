@@ -220,6 +220,16 @@ class Tensor(TensorMethods):
             )
         return self._array.copy() if force else self._array
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't export tensors that require gradient, use tensor.detach() first"
+            )
+        return self._array.__dlpack__(stream=stream)
+
+    def __dlpack_device__(self):
+        return self._array.__dlpack_device__()
+
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and np.dtype(dtype) != self._array.dtype:
             return self._array.astype(dtype)
