@@ -1,0 +1,240 @@
+"""One ONNX translation per lamina primitive, keyed by the primitive's module and name.
+
+A translator receives the GraphBuilder, the op's arguments as `apply` saw them, its keyword
+arguments and the output tensor(s); it emits nodes and returns the output value names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina._tensor import Tensor
+
+
+class UnsupportedOperatorError(RuntimeError):
+    """The forward pass used an op that has no ONNX translation yet."""
+
+
+_TRANSLATORS: dict[tuple[str, str], object] = {}
+
+
+def translates(module: str, *names: str):
+    def register(function):
+        for name in names:
+            _TRANSLATORS[(f"lamina.{module}", name)] = function
+        return function
+
+    return register
+
+
+def translate(builder, cls, args, kwargs, out):
+    translator = _TRANSLATORS.get((cls.__module__, cls.__qualname__))
+    if translator is None:
+        raise UnsupportedOperatorError(
+            f"ONNX export: the op {cls.__qualname__} (from {cls.__module__}) has no ONNX "
+            "translation yet. Hint: express this part of the model with supported ops, or add "
+            "a translator in lamina/onnx/_translate.py."
+        )
+    outputs = out if isinstance(out, tuple) else (out,)
+    names = translator(builder, *args, outputs=outputs, **kwargs)
+    for tensor, name in zip(outputs, names):
+        if isinstance(tensor, Tensor) and name is not None:
+            builder.bind(tensor, name)
+
+
+def _dtype_of(args):
+    for a in args:
+        if isinstance(a, Tensor):
+            return a._array.dtype
+    return None
+
+
+def _operand(builder, value, like):
+    return builder.name_of(value, like=like)
+
+
+# ---------------------------------------------------------------- elementwise
+def _binary(onnx_op):
+    def translator(builder, a, b, *, outputs, **kwargs):
+        dtype = _dtype_of((a, b))
+        return builder.node(onnx_op, [_operand(builder, a, dtype), _operand(builder, b, dtype)])
+
+    return translator
+
+
+for _name, _onnx in (("Add", "Add"), ("Sub", "Sub"), ("Mul", "Mul"), ("Div", "Div"),
+                     ("Pow", "Pow"), ("Maximum", "Max"), ("Minimum", "Min")):
+    translates("_ops.elementwise", _name)(_binary(_onnx))
+translates("_ops.linalg", "Matmul")(_binary("MatMul"))
+
+
+def _unary(onnx_op):
+    def translator(builder, a, *, outputs, **kwargs):
+        return builder.node(onnx_op, [builder.name_of(a)])
+
+    return translator
+
+
+for _name, _onnx in (("Neg", "Neg"), ("Exp", "Exp"), ("Log", "Log"), ("Sqrt", "Sqrt"),
+                     ("Sin", "Sin"), ("Cos", "Cos"), ("Tanh", "Tanh"), ("Abs", "Abs"),
+                     ("Reciprocal", "Reciprocal"), ("Sigmoid", "Sigmoid"), ("Relu", "Relu"),
+                     ("Clone", "Identity")):
+    translates("_ops.elementwise", _name)(_unary(_onnx))
+translates("_ops.shape", "Clone")(_unary("Identity"))
+
+
+@translates("_ops.elementwise", "Log1p")
+def _log1p(builder, a, *, outputs):
+    one = builder.constant(np.ones((), dtype=a._array.dtype))
+    return builder.node("Log", builder.node("Add", [builder.name_of(a), one]))
+
+
+@translates("_ops.elementwise", "Rsqrt")
+def _rsqrt(builder, a, *, outputs):
+    return builder.node("Reciprocal", builder.node("Sqrt", [builder.name_of(a)]))
+
+
+@translates("_ops.elementwise", "Clamp")
+def _clamp(builder, a, low, high, *, outputs):
+    dtype = a._array.dtype
+    low_name = builder.constant(np.asarray(low, dtype)) if low is not None else ""
+    high_name = builder.constant(np.asarray(high, dtype)) if high is not None else ""
+    return builder.node("Clip", [builder.name_of(a), low_name, high_name])
+
+
+@translates("_ops.elementwise", "Where")
+def _where(builder, condition, a, b, *, outputs):
+    dtype = _dtype_of((a, b))
+    condition_name = builder.name_of(condition) if isinstance(condition, Tensor) else \
+        builder.constant(np.asarray(condition, dtype=bool))
+    return builder.node("Where", [condition_name, _operand(builder, a, dtype),
+                                  _operand(builder, b, dtype)])
+
+
+# ---------------------------------------------------------------- linear algebra
+@translates("_ops.linalg", "Linear")
+def _linear(builder, x, weight, bias, *, outputs):
+    if x.ndim == 2:
+        inputs = [builder.name_of(x), builder.name_of(weight)]
+        if bias is not None:
+            inputs.append(builder.name_of(bias))
+        return builder.node("Gemm", inputs, transB=1)
+    transposed = builder.constant(np.ascontiguousarray(weight._array.T), "weight_t")
+    out = builder.node("MatMul", [builder.name_of(x), transposed])
+    if bias is not None:
+        out = builder.node("Add", out + [builder.name_of(bias)])
+    return out
+
+
+# ---------------------------------------------------------------- shapes
+def _target_shape(builder, input_shape, output_shape):
+    """Reshape's shape input; keep a dynamic batch dim symbolic (0 copies it from the input)."""
+    shape = list(output_shape)
+    if builder.dynamic_batch and shape and input_shape and shape[0] == input_shape[0]:
+        shape[0] = 0
+    return builder.ints(shape, "shape")
+
+
+@translates("_ops.shape", "Reshape")
+def _reshape(builder, a, shape, *, outputs):
+    return builder.node("Reshape", [builder.name_of(a),
+                                    _target_shape(builder, a._array.shape, outputs[0].shape)])
+
+
+@translates("_ops.shape", "Permute")
+def _permute(builder, a, axes, *, outputs):
+    return builder.node("Transpose", [builder.name_of(a)], perm=list(axes))
+
+
+@translates("_ops.shape", "Expand")
+def _expand(builder, a, shape, *, outputs):
+    return builder.node("Expand", [builder.name_of(a), builder.ints(shape, "shape")])
+
+
+@translates("_ops.shape", "ToDtype")
+def _cast(builder, a, dtype, *, outputs):
+    target = builder.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    return builder.node("Cast", [builder.name_of(a)], to=target)
+
+
+@translates("_ops.shape", "Concatenate")
+def _concatenate(builder, axis, *tensors, outputs):
+    return builder.node("Concat", [builder.name_of(t) for t in tensors], axis=axis)
+
+
+@translates("_ops.index", "Slice")
+def _slice(builder, a, key, *, outputs):
+    """Basic indexing: slices become Slice, ints Gather, None Unsqueeze."""
+    parts = key if isinstance(key, tuple) else (key,)
+    explicit = sum(1 for p in parts if p is not None and p is not Ellipsis)
+    expanded = []
+    for p in parts:
+        if p is Ellipsis:
+            expanded += [slice(None)] * (a.ndim - explicit)
+        else:
+            expanded.append(p)
+    expanded += [slice(None)] * (a.ndim - sum(1 for p in expanded if p is not None))
+    name, axis, starts, ends, axes, steps, drops, inserts = builder.name_of(a), 0, [], [], [], \
+        [], [], []
+    for p in expanded:
+        if p is None:
+            inserts.append(len(inserts) + axis - len(drops))
+            continue
+        if isinstance(p, slice):
+            start, stop, step = p.indices(a._array.shape[axis])
+            if (start, stop, step) != (0, a._array.shape[axis], 1):
+                starts.append(start)
+                ends.append(stop if stop >= 0 else -(2**62))
+                axes.append(axis)
+                steps.append(step)
+        else:
+            index = int(p) % a._array.shape[axis]
+            starts.append(index)
+            ends.append(index + 1)
+            axes.append(axis)
+            steps.append(1)
+            drops.append(axis)
+        axis += 1
+    if axes:
+        name = builder.node("Slice", [name, builder.ints(starts), builder.ints(ends),
+                                      builder.ints(axes), builder.ints(steps)])[0]
+    if drops:
+        name = builder.node("Squeeze", [name, builder.ints(drops)])[0]
+    if inserts:
+        name = builder.node("Unsqueeze", [name, builder.ints(inserts)])[0]
+    if name == builder.name_of(a):
+        name = builder.node("Identity", [name])[0]
+    return [name]
+
+
+# ---------------------------------------------------------------- reductions
+def _reduce(onnx_op, axes_as_input_from):
+    def translator(builder, a, axes, keepdim, *rest, outputs):
+        axes = list(range(a.ndim)) if axes is None else list(axes)
+        if builder.opset >= axes_as_input_from:
+            return builder.node(onnx_op, [builder.name_of(a), builder.ints(axes)],
+                                keepdims=int(keepdim))
+        return builder.node(onnx_op, [builder.name_of(a)], axes=axes, keepdims=int(keepdim))
+
+    return translator
+
+
+translates("_ops.reduce", "Sum")(_reduce("ReduceSum", 13))
+translates("_ops.reduce", "Mean")(_reduce("ReduceMean", 18))
+
+
+@translates("_ops.reduce", "Extreme")
+def _extreme(builder, a, axes, keepdim, largest, *, outputs):
+    return _reduce("ReduceMax" if largest else "ReduceMin", 18)(
+        builder, a, axes, keepdim, outputs=outputs)
+
+
+# ---------------------------------------------------------------- softmax family
+@translates("_ops.softmax", "Softmax")
+def _softmax(builder, a, dim, *rest, outputs):
+    return builder.node("Softmax", [builder.name_of(a)], axis=int(dim))
+
+
+@translates("_ops.softmax", "LogSoftmax")
+def _log_softmax(builder, a, dim, *rest, outputs):
+    return builder.node("LogSoftmax", [builder.name_of(a)], axis=int(dim))
