@@ -1,5 +1,7 @@
 """lamina.nn: modules, containers, layers and losses with torch.nn's names."""
 
+# Layers: one import line per module file, appended below by their authors.
+from lamina.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401,E402
 from lamina.nn.modules.container import (  # noqa: F401
     ModuleDict,
     ModuleList,
@@ -7,7 +9,7 @@ from lamina.nn.modules.container import (  # noqa: F401
     ParameterList,
     Sequential,
 )
+from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
 from lamina.nn.modules.module import Module  # noqa: F401
+from lamina.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: F401,E402
 from lamina.nn.parameter import Parameter  # noqa: F401
-
-# Layers: one import line per module file, appended below by their authors.

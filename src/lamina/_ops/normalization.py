@@ -1,0 +1,145 @@
+"""Fused normalisation primitives: batch, layer, group and instance norm share one of them.
+
+`Normalize` views the input as `shape`, takes mean and (biased) variance over `axes`, and
+applies an optional per-element weight and bias broadcast from `param_shape`. Forward keeps
+two full-size arrays (the centred input, normalised in place, and one output buffer) and
+backward uses the closed form of the gradient instead of differentiating mean and var.
+`NormalizeWithStats` is batch norm in eval mode: a per-channel scale and shift.
+
+float16 is computed in float32 and rounded back once, as torch's CPU kernels accumulate in
+float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina.autograd.function import Primitive
+
+
+def _widen(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.float32) if array.dtype == np.float16 else array
+
+
+def _narrow(array: np.ndarray, like) -> np.ndarray | None:
+    """array in the dtype and shape of `like` (an array, or a (shape, dtype) pair)."""
+    if like is None:
+        return None
+    shape, dtype = like if isinstance(like, tuple) else (like.shape, like.dtype)
+    return array.reshape(shape).astype(dtype, copy=False)
+
+
+def _update_running(running, mean, var, count):
+    """Move the running statistics towards this batch's, in place; var enters unbiased.
+
+    mean and var may hold several rows per channel (instance norm: one per sample); the
+    running value moves towards their average, as torch's instance norm does.
+    """
+    running_mean, running_var, momentum = running
+    channels = running_mean.size
+    batch_mean = mean.reshape(-1, channels).mean(axis=0)
+    batch_var = var.reshape(-1, channels).mean(axis=0) * (count / max(count - 1, 1))
+    running_mean *= 1 - momentum
+    running_mean += (momentum * batch_mean).astype(running_mean.dtype, copy=False)
+    running_var *= 1 - momentum
+    running_var += (momentum * batch_var).astype(running_var.dtype, copy=False)
+
+
+class Normalize(Primitive):
+    """(x - mean) / sqrt(var + eps) * weight + bias; statistics over `axes` of x.view(shape)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, shape, axes, param_shape, eps, running=None):
+        work = _widen(x.reshape(shape))
+        mean = np.mean(work, axis=axes, keepdims=True)
+        x_hat = work - mean
+        buffer = np.multiply(x_hat, x_hat)
+        var = np.mean(buffer, axis=axes, keepdims=True)
+        count = work.size // max(var.size, 1)
+        inv_std = np.sqrt(var + eps)
+        np.reciprocal(inv_std, out=inv_std)
+        x_hat *= inv_std
+        if running is not None:
+            _update_running(running, mean, var, count)
+        out = x_hat
+        if weight is not None:
+            out = np.multiply(x_hat, _widen(weight).reshape(param_shape), out=buffer)
+        if bias is not None:
+            out = np.add(out, _widen(bias).reshape(param_shape), out=buffer)
+        ctx.meta = ((x.shape, x.dtype), weight, bias, axes, param_shape)
+        ctx.save_for_backward(x_hat, inv_std)
+        return out.reshape(x.shape).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, inv_std = ctx.saved_tensors
+        x, weight, bias, axes, param_shape = ctx.meta
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        g = _widen(grad).reshape(x_hat.shape)
+        # the weight and bias gradients sum over every axis where the parameter is broadcast
+        param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
+        grad_weight = grad_bias = grad_x = None
+        gx = g * x_hat if (need_weight or need_x) else None
+        if need_bias:
+            grad_bias = _narrow(g.sum(axis=param_axes), bias)
+        if need_weight:
+            grad_weight = _narrow(gx.sum(axis=param_axes), weight)
+        if need_x:
+            w = None if weight is None else _widen(weight).reshape(param_shape)
+            # d/dx of the normalised value: inv_std * (g' - mean(g') - x_hat * mean(g' x_hat)),
+            # where g' is the gradient reaching x_hat (grad * weight)
+            if w is None or all(param_shape[a] == 1 for a in axes):
+                # weight is constant over each statistic's group: fold it into the scale
+                scale = inv_std if w is None else inv_std * w
+                upstream = g
+            else:
+                scale = inv_std
+                upstream = g * w
+                gx = upstream * x_hat
+            grad_x = np.multiply(x_hat, np.mean(gx, axis=axes, keepdims=True))
+            np.subtract(upstream, grad_x, out=grad_x)
+            grad_x -= np.mean(upstream, axis=axes, keepdims=True)
+            grad_x *= scale
+            grad_x = _narrow(grad_x, x)
+        return (grad_x, grad_weight, grad_bias) + (None,) * 5
+
+
+class NormalizeWithStats(Primitive):
+    """(x - running_mean) / sqrt(running_var + eps) * weight + bias: batch norm in eval mode.
+
+    running_mean and running_var arrive as ndarrays (never differentiated); x is viewed as
+    `shape` and the per-channel values broadcast from `param_shape`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, shape, param_shape, eps):
+        work = _widen(x.reshape(shape))
+        inv_std = np.reciprocal(np.sqrt(_widen(running_var) + eps))
+        scale = inv_std if weight is None else inv_std * _widen(weight)
+        shift = -_widen(running_mean) * scale
+        if bias is not None:
+            shift += _widen(bias)
+        out = np.multiply(work, scale.reshape(param_shape))
+        out += shift.reshape(param_shape)
+        ctx.meta = (weight, bias, shape, param_shape, running_mean, inv_std, scale)
+        ctx.save_for_backward(x)
+        return out.reshape(x.shape).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        weight, bias, shape, param_shape, running_mean, inv_std, scale = ctx.meta
+        (x,) = ctx.saved_tensors
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        g = _widen(grad).reshape(shape)
+        param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
+        grad_x = grad_weight = grad_bias = None
+        if need_x:
+            grad_x = _narrow(g * scale.reshape(param_shape), x)
+        if need_weight or need_bias:
+            sum_g = g.sum(axis=param_axes)
+            grad_bias = _narrow(sum_g, bias) if need_bias else None
+            if need_weight:
+                # sum(g * (x - mean)) without a centred copy of x
+                sum_gx = np.sum(g * _widen(x).reshape(shape), axis=param_axes)
+                grad_weight = _narrow((sum_gx - _widen(running_mean) * sum_g) * inv_std, weight)
+        return (grad_x, grad_weight, grad_bias) + (None,) * 5

@@ -1,0 +1,52 @@
+"""InstanceNorm2d: each channel of each image normalised over its own H x W positions."""
+
+from __future__ import annotations
+
+import warnings
+
+from lamina.nn import functional as F
+from lamina.nn.modules.batchnorm import _NormBase
+
+
+class InstanceNorm2d(_NormBase):
+    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W) input.
+
+    Defaults differ from BatchNorm2d as in torch: affine=False, track_running_stats=False.
+    With tracked statistics, eval mode uses them; num_batches_tracked is never advanced.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, input):
+        ndim = input.ndim
+        if ndim not in (3, 4):
+            raise ValueError(
+                f"expected 3D or 4D input (got {ndim}D input of shape {tuple(input.shape)})"
+            )
+        channel_dim = ndim - 3
+        channels = input.shape[channel_dim]
+        if channels != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={channel_dim} to match num_features "
+                    f"({self.num_features}), but got: {channels}."
+                )
+            warnings.warn(
+                f"input's size at dim={channel_dim} does not match num_features. You can "
+                "silence this warning by not passing in num_features, which is not used "
+                "because affine=False",
+                stacklevel=2,
+            )
+        unbatched = ndim == 3
+        if unbatched:
+            input = input.unsqueeze(0)
+        out = F.instance_norm(
+            input, self.running_mean, self.running_var, self.weight, self.bias,
+            self.training or not self.track_running_stats,
+            self.momentum if self.momentum is not None else 0.0, self.eps,
+        )
+        return out.squeeze(0) if unbatched else out
