@@ -1,0 +1,155 @@
+"""LayerNorm, GroupNorm and InstanceNorm2d (and their functional forms) against torch."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.helpers import assert_close, copy_module_weights, to_torch
+
+import lamina
+import lamina.nn as nn
+import lamina.nn.functional as F
+from lamina.autograd import gradcheck
+
+DTYPES = {np.float32: (lamina.float32, torch.float32), np.float64: (lamina.float64, torch.float64)}
+
+
+def _pair(name, *args, dtype=np.float32, **kwargs):
+    ours = getattr(nn, name)(*args, dtype=DTYPES[dtype][0], **kwargs)
+    theirs = getattr(torch.nn, name)(*args, dtype=DTYPES[dtype][1], **kwargs)
+    rng = np.random.default_rng(5)
+    with torch.no_grad():  # non-trivial affine parameters, so their gradients matter
+        for p in theirs.parameters():
+            p.copy_(torch.from_numpy(rng.standard_normal(p.shape).astype(dtype)))
+    copy_module_weights(theirs, ours)
+    return ours, theirs
+
+
+def _step(ours, theirs, array, seed=0):
+    x = lamina.tensor(array, requires_grad=True)
+    tx = to_torch(x)
+    out, expected = ours(x), theirs(tx)
+    assert_close(out, expected)
+    upstream = np.random.default_rng(seed).standard_normal(out.shape).astype(array.dtype)
+    out.backward(lamina.tensor(upstream))
+    expected.backward(torch.from_numpy(upstream))
+    assert_close(x.grad, tx.grad)
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert p.grad is not None, name
+        assert_close(p.grad, tp.grad)
+    ours_buffers = dict(ours.named_buffers())
+    for name, tb in theirs.named_buffers():
+        assert_close(ours_buffers[name], tb)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=10)
+@given(
+    lead=st.lists(st.integers(1, 4), min_size=0, max_size=2),
+    normalized=st.lists(st.integers(3, 5), min_size=1, max_size=2),  # ill-conditioned below 3
+    affine=st.booleans(),
+    bias=st.booleans(),
+)
+def test_layer_norm_matches_torch(dtype, lead, normalized, affine, bias):
+    ours, theirs = _pair("LayerNorm", normalized, elementwise_affine=affine, bias=bias,
+                         dtype=dtype, eps=1e-4)
+    shape = tuple(lead) + tuple(normalized)
+    array = np.random.default_rng(len(shape)).standard_normal(shape).astype(dtype) * 3 + 1
+    _step(ours, theirs, array)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=10)
+@given(
+    groups_channels=st.sampled_from([(1, 3), (2, 4), (3, 6), (4, 4)]),
+    spatial=st.lists(st.integers(2, 4), min_size=1, max_size=2),  # ill-conditioned for 2 values
+    affine=st.booleans(),
+)
+def test_group_norm_matches_torch(dtype, groups_channels, spatial, affine):
+    groups, channels = groups_channels
+    ours, theirs = _pair("GroupNorm", groups, channels, affine=affine, dtype=dtype)
+    shape = (3, channels) + tuple(spatial)
+    array = np.random.default_rng(channels).standard_normal(shape).astype(dtype)
+    _step(ours, theirs, array)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("track", [False, True])
+@pytest.mark.parametrize("unbatched", [False, True])
+def test_instance_norm_train_then_eval_matches_torch(dtype, affine, track, unbatched):
+    ours, theirs = _pair("InstanceNorm2d", 3, affine=affine, track_running_stats=track,
+                         dtype=dtype, momentum=0.3)
+    rng = np.random.default_rng(1)
+    shape = (3, 4, 5) if unbatched else (2, 3, 4, 5)
+    for step in range(2):
+        _step(ours, theirs, (rng.standard_normal(shape) + step).astype(dtype), seed=step)
+    ours.eval()
+    theirs.eval()
+    _step(ours, theirs, rng.standard_normal(shape).astype(dtype), seed=5)
+
+
+def test_default_init_and_repr_match_torch():
+    pairs = [
+        (nn.LayerNorm(4), torch.nn.LayerNorm(4)),
+        (nn.LayerNorm([2, 3], eps=1e-3, bias=False), torch.nn.LayerNorm([2, 3], eps=1e-3,
+                                                                        bias=False)),
+        (nn.LayerNorm(3, elementwise_affine=False), torch.nn.LayerNorm(3,
+                                                                       elementwise_affine=False)),
+        (nn.GroupNorm(2, 4), torch.nn.GroupNorm(2, 4)),
+        (nn.GroupNorm(1, 3, affine=False), torch.nn.GroupNorm(1, 3, affine=False)),
+        (nn.InstanceNorm2d(3), torch.nn.InstanceNorm2d(3)),
+        (nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+         torch.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)),
+    ]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        for value, expected in zip(ours.state_dict().values(), theirs.state_dict().values()):
+            assert_close(value, expected)
+
+
+def test_layer_norm_wrong_shape_raises_naming_the_layer():
+    with pytest.raises(RuntimeError, match=r"LayerNorm\(\(4,\).*\(\*, 4\).*\(2, 3\)"):
+        nn.LayerNorm(4)(lamina.randn(2, 3))
+    with pytest.raises(RuntimeError, match=r"layer_norm.*normalized_shape=\[4\].*\(2, 3\)"):
+        F.layer_norm(lamina.randn(2, 3), (4,))
+
+
+def test_group_norm_bad_arguments_raise():
+    with pytest.raises(ValueError, match="num_channels must be divisible by num_groups"):
+        nn.GroupNorm(4, 6)
+    with pytest.raises(RuntimeError, match=r"GroupNorm\(2, 4.*channels.*\(2, 6, 3\)"):
+        nn.GroupNorm(2, 4)(lamina.randn(2, 6, 3))
+    with pytest.raises(RuntimeError, match=r"divisible by num_groups \(4\)"):
+        F.group_norm(lamina.randn(2, 6, 3), 4)
+
+
+def test_instance_norm_bad_input_raises_like_torch():
+    with pytest.raises(ValueError, match=r"expected 3D or 4D input \(got 2D"):
+        nn.InstanceNorm2d(3)(lamina.randn(2, 3))
+    with pytest.raises(ValueError, match=r"dim=1 to match num_features \(3\), but got: 4"):
+        nn.InstanceNorm2d(3, affine=True)(lamina.randn(2, 4, 5, 5))
+    with pytest.raises(ValueError, match="more than 1 spatial element"):
+        nn.InstanceNorm2d(3)(lamina.randn(2, 3, 1, 1))
+
+
+def test_gradcheck_layer_group_instance():
+    rng = np.random.default_rng(6)
+    x = lamina.tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)
+    w = lamina.tensor(rng.standard_normal(4), requires_grad=True)
+    b = lamina.tensor(rng.standard_normal(4), requires_grad=True)
+    lw = lamina.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    lb = lamina.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.layer_norm(x, (4, 3), w, b), (x, lw, lb))
+    assert gradcheck(lambda x: F.layer_norm(x, 3), (x,))
+    assert gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), (x, w, b))
+    assert gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), (x, w, b))
+
+
+def test_results_keep_float32():
+    x = lamina.randn(2, 4, 3, 3)
+    assert nn.LayerNorm(3)(x).dtype == lamina.float32
+    assert nn.GroupNorm(2, 4)(x).dtype == lamina.float32
+    assert nn.InstanceNorm2d(4)(x).dtype == lamina.float32
