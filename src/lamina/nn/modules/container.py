@@ -328,11 +328,14 @@ class ModuleDict(Module):
                 self[item[0]] = item[1]
 
 
-def _describe_member(key, value) -> str:
+def _describe_member(key, value, by_dtype: bool) -> str:
+    # torch names the dtype in ParameterList ("float32") but the tensor type in ParameterDict
+    # ("FloatTensor"); we copy the inconsistency so reprs match.
     if isinstance(value, Tensor):
         size = "x".join(str(s) for s in value.shape)
         kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
-        return f"  ({key}): {kind} containing: [{value.type()} of size {size}]"
+        described = value.dtype if by_dtype else value.type()
+        return f"  ({key}): {kind} containing: [{described} of size {size}]"
     return f"  ({key}): Object of type: {type(value).__name__}"
 
 
@@ -389,7 +392,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(_describe_member(i, value) for i, value in enumerate(self))
+        return "\n".join(_describe_member(i, value, True) for i, value in enumerate(self))
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -495,7 +498,7 @@ class ParameterDict(Module):
                 self[item[0]] = item[1]
 
     def extra_repr(self) -> str:
-        return "\n".join(_describe_member(k, v) for k, v in self.items())
+        return "\n".join(_describe_member(k, v, False) for k, v in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from lamina import _dtype
+from lamina._device import check_available
 from lamina._tensor import Tensor
 from lamina.nn.modules import _errors
 from lamina.nn.parameter import Parameter
@@ -426,8 +427,8 @@ class Module:
                 continue
             if set_to_none:
                 param.grad = None
-            else:
-                param.grad = param.grad.detach()
+            else:  # zero the same tensor in place, as torch does
+                param.grad.detach_()
                 param.grad._array[...] = 0
 
     def apply(self, fn) -> Module:
@@ -467,9 +468,7 @@ class Module:
             else:
                 device = arg
         if device is not None:
-            from lamina._device import device as device_type
-
-            device_type(device)  # raises for anything but the CPU
+            check_available(device)  # AssertionError for CUDA, as torch built without it
         if dtype is None:
             return self
         if not dtype.is_floating_point:
@@ -498,7 +497,8 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        raise RuntimeError("lamina runs on the CPU only; there is no CUDA device")
+        check_available("cuda")
+        return self
 
     # ------------------------------------------------------------------ state_dict
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
