@@ -1,6 +1,31 @@
 """lamina.nn: modules, containers, layers and losses with torch.nn's names."""
 
 # Layers: one import line per module file, appended below by their authors.
+from lamina.nn import functional, init, utils  # noqa: F401,E402
+from lamina.nn.modules.activation import (  # noqa: F401,E402
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from lamina.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401,E402
 from lamina.nn.modules.container import (  # noqa: F401
     ModuleDict,
@@ -9,7 +34,11 @@ from lamina.nn.modules.container import (  # noqa: F401
     ParameterList,
     Sequential,
 )
+from lamina.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d  # noqa: F401,E402
+from lamina.nn.modules.flatten import Flatten, Unflatten  # noqa: F401,E402
 from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
+from lamina.nn.modules.linear import Bilinear, Identity, Linear  # noqa: F401,E402
 from lamina.nn.modules.module import Module  # noqa: F401
 from lamina.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: F401,E402
+from lamina.nn.modules.sparse import Embedding  # noqa: F401,E402
 from lamina.nn.parameter import Parameter  # noqa: F401

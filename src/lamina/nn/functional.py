@@ -2,9 +2,52 @@
 
 Each family lives in its own private module; this file only re-exports them.
 """
+from lamina.nn._functional.activation import (  # noqa: F401,E402
+    celu,
+    elu,
+    elu_,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softsign,
+    tanh,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from lamina.nn._functional.distance import (  # noqa: F401,E402
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)
+from lamina.nn._functional.dropout import (  # noqa: F401,E402
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+)
+from lamina.nn._functional.linear import bilinear, linear  # noqa: F401,E402
 from lamina.nn._functional.normalization import (  # noqa: F401,E402
     batch_norm,
     group_norm,
     instance_norm,
     layer_norm,
 )
+from lamina.nn._functional.sparse import embedding, one_hot  # noqa: F401,E402
