@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 
 import numpy as np
 
 from lamina import _dtype
+from lamina._device import check_available
+from lamina._meta import meta_array
 from lamina._tensor import Tensor, _wrap
 from lamina.random import _rng
 
 
-def _shape_args(size):
+def _shape_args(size, op="tensor"):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(Size); sizes may be 0-d tensors."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    return tuple(builtins.int(s) for s in size)
+    shape = tuple(builtins.int(s) for s in size)
+    for n in shape:
+        if n < 0:
+            raise RuntimeError(
+                f"{op}: Trying to create tensor with negative dimension {n}: {list(shape)}"
+            )
+    return shape
 
 
 def _finish(array, requires_grad):
@@ -23,6 +33,15 @@ def _finish(array, requires_grad):
     if requires_grad:
         t.requires_grad = True
     return t
+
+
+def _on_meta(device) -> bool:
+    """True if a factory should build a data-less meta tensor; raises for devices we lack."""
+    return check_available(device).type == "meta"
+
+
+def _meta(shape, numpy_dtype, requires_grad):
+    return _finish(meta_array(shape, numpy_dtype), requires_grad)
 
 
 def _float_dtype(dtype):
@@ -55,12 +74,20 @@ def _nested_tensors_to_arrays(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data`, with torch's dtype inference."""
+    check_available(device)
     data = _nested_tensors_to_arrays(data)
-    numpy_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else _infer_numpy_dtype(data)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
     try:
+        numpy_dtype = (_dtype.to_numpy_dtype(dtype) if dtype is not None
+                       else _infer_numpy_dtype(data))
         array = np.array(data, dtype=numpy_dtype)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"tensor(): could not build a tensor from the given data: {error}") from None
+    except ValueError as error:
+        raise ValueError(
+            f"tensor(): could not build a tensor from the given data ({error}). "
+            "Hint: nested lists must be rectangular (same length at each level)."
+        ) from None
+    _dtype.from_numpy_dtype(array.dtype)  # TypeError for object, string and complex data
     return _finish(array, requires_grad)
 
 
@@ -86,22 +113,32 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _wrap(ndarray)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.zeros(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
+def _filled(make, size, dtype, device, requires_grad, op):
+    shape, numpy_dtype = _shape_args(size, op), _float_dtype(dtype)
+    if _on_meta(device):
+        return _meta(shape, numpy_dtype, requires_grad)
+    return _finish(make(shape, dtype=numpy_dtype), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    return _finish(np.ones(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(np.zeros, size, dtype, device, requires_grad, "zeros")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None):
-    return _finish(np.empty(_shape_args(size), dtype=_float_dtype(dtype)), requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(np.ones, size, dtype, device, requires_grad, "ones")
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _filled(np.empty, size, dtype, device, requires_grad, "empty")
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     numpy_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else _infer_numpy_dtype(
         fill_value)
-    return _finish(np.full(_shape_args((size,)), fill_value, dtype=numpy_dtype), requires_grad)
+    shape = _shape_args((size,), "full")
+    if _on_meta(device):
+        return _meta(shape, numpy_dtype, requires_grad)
+    return _finish(np.full(shape, fill_value, dtype=numpy_dtype), requires_grad)
 
 
 def _like(input, dtype):
@@ -144,18 +181,25 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None):
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
+    check_available(device)
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
+    if values[2] == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if (values[1] - values[0]) * values[2] < 0:
+        raise RuntimeError(
+            f"arange: upper bound and lower bound inconsistent with step sign: start="
+            f"{values[0]}, end={values[1]}, step={values[2]}"
+        )
     if dtype is None:
         floating = any(isinstance(v, builtins.float) for v in values)
         numpy_dtype = _dtype.get_default_dtype().numpy if floating else np.dtype(np.int64)
     else:
         numpy_dtype = _dtype.to_numpy_dtype(dtype)
     start, end, step = values
-    count = builtins.max(0, -(-(end - start) // step) if isinstance(step, numbers.Integral)
-                         and isinstance(start, numbers.Integral) and isinstance(end, numbers.Integral)
-                         else builtins.int(np.ceil((end - start) / step)))
+    if builtins.all(isinstance(v, numbers.Integral) for v in values):
+        count = -(-(end - start) // step)
+    else:
+        count = builtins.int(math.ceil((end - start) / step))
     # computed in float64 then cast, as torch does, so float32 endpoints stay exact
     array = (start + step * np.arange(count, dtype=np.float64)).astype(numpy_dtype) \
         if numpy_dtype.kind == "f" else np.arange(start, end, step, dtype=numpy_dtype)
@@ -178,8 +222,10 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     numpy_dtype = _float_dtype(dtype)
+    shape = _shape_args(size, "randn")
+    if _on_meta(device):
+        return _meta(shape, numpy_dtype, requires_grad)
     rng = _rng(generator)
-    shape = _shape_args(size)
     if numpy_dtype.itemsize >= 4:
         array = rng.standard_normal(shape, dtype=numpy_dtype)
     else:
@@ -189,8 +235,10 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     numpy_dtype = _float_dtype(dtype)
+    shape = _shape_args(size, "rand")
+    if _on_meta(device):
+        return _meta(shape, numpy_dtype, requires_grad)
     rng = _rng(generator)
-    shape = _shape_args(size)
     if numpy_dtype.itemsize >= 4:
         array = rng.random(shape, dtype=numpy_dtype)
     else:
@@ -206,8 +254,12 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high = 0, low
     numpy_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
     if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    array = _rng(generator).integers(low, high, tuple(size)).astype(numpy_dtype)
+        raise RuntimeError(
+            f"randint: expects 'low' to be less than 'high', but got low={low} >= high={high}"
+        )
+    check_available(device)
+    array = _rng(generator).integers(low, high, _shape_args((size,), "randint"))
+    array = array.astype(numpy_dtype, copy=False)
     return _finish(array, requires_grad)
 
 

@@ -14,7 +14,11 @@ import numpy as np
 
 from lamina import _dtype, _ops
 from lamina._device import CPU
+from lamina._device import device as _device_type
+from lamina._meta import is_meta_array
 from lamina._tensor_methods import TensorMethods
+
+_META = _device_type("meta")
 
 
 class Size(tuple):
@@ -53,7 +57,7 @@ class Tensor(TensorMethods):
         "grad_fn",
         "_out_index",
         "_vc",
-        "_is_view",
+        "_view_version",
         "_hooks",
         "__weakref__",
     )
@@ -87,7 +91,7 @@ class Tensor(TensorMethods):
 
     @property
     def device(self):
-        return CPU
+        return _META if is_meta_array(self._array) else CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -95,7 +99,7 @@ class Tensor(TensorMethods):
 
     @property
     def is_meta(self) -> bool:
-        return False
+        return is_meta_array(self._array)
 
     @property
     def ndim(self) -> int:
@@ -162,6 +166,7 @@ class Tensor(TensorMethods):
         return node is not None and bool(node.retained) and self._out_index in node.retained
 
     def retain_grad(self) -> None:
+        """Keep this non-leaf's gradient in `.grad` after backward (a no-op on leaves)."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None:
@@ -170,23 +175,30 @@ class Tensor(TensorMethods):
             self.grad_fn.retained = {}
         self.grad_fn.retained[self._out_index] = self
 
-    def register_hook(self, hook):
-        """Call hook(grad) when this leaf's gradient is computed; it may return a replacement."""
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call hook(grad) when the gradient for this tensor is computed.
+
+        If the hook returns a tensor, it replaces the gradient: a leaf accumulates it into
+        `.grad`, a non-leaf passes it on backwards.
+        """
         if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        hooks = self._hooks
-
-        class _Handle:
-            def remove(self):
-                if hook in hooks:
-                    hooks.remove(hook)
-
-        return _Handle()
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node.hooks is None:
+                node.hooks = {}
+            hooks = node.hooks.setdefault(self._out_index, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the `.grad` of the leaves it depends on."""
         from lamina.autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -199,7 +211,9 @@ class Tensor(TensorMethods):
 
     @data.setter
     def data(self, value) -> None:
-        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._array = value._array
 
     def detach(self) -> Tensor:
         t = _wrap(self._array)
@@ -399,13 +413,27 @@ class Tensor(TensorMethods):
             if self.grad_fn is None:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation. "
-                    "Hint: wrap parameter updates in `with lamina.no_grad():`."
+                    "Hint: wrap parameter updates in `with lamina.no_grad():`, or work on "
+                    "a .clone()."
                 )
-            if self._is_view:
+            if self._view_version is not None:
                 raise RuntimeError(
-                    "in-place operation on a view of a tensor that requires grad is not "
-                    "supported by lamina's autograd; use the out-of-place op or .clone() first"
+                    f"an in-place operation on a view (shape {tuple(self._array.shape)}) of a "
+                    "tensor that requires grad is not supported by lamina's autograd. "
+                    "Hint: use the out-of-place op, or .clone() the view first."
                 )
+
+    def _overwrite(self) -> None:
+        """Prepare for an in-place fill whose values do not depend on the old ones.
+
+        Under grad mode a non-leaf loses its history: the old values no longer reach the
+        result, so nothing flows back through them (torch gives a zero gradient instead).
+        """
+        self._check_inplace()
+        if self._requires_grad and _enabled[0]:
+            self.grad_fn = None
+            self._requires_grad = False
+            self._vc[1] += 1
 
     def _assign(self, result: Tensor) -> Tensor:
         """Write `result` (computed out of place from self) into self, taking over its history."""
@@ -421,43 +449,61 @@ class Tensor(TensorMethods):
                 f"output with shape {list(self._array.shape)} doesn't match the broadcast shape "
                 f"{list(result._array.shape)}"
             )
-        np.copyto(self._array, result._array, casting="same_kind")
+        if not is_meta_array(self._array):  # a meta tensor has nothing to write to
+            np.copyto(self._array, result._array, casting="same_kind")
         self._vc[0] += 1
         if result._requires_grad and _enabled[0]:
             self._requires_grad = True
             self.grad_fn = result.grad_fn
             self._out_index = result._out_index
+            self._vc[1] += 1  # views taken before this point now have stale histories
         return self
 
     def __setitem__(self, index, value):
         _ops.index.setitem(self, index, value)
 
 
+class RemovableHandle:
+    """What `register_hook` returns: `.remove()` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
 def _init(t: Tensor, array: np.ndarray) -> None:
+    """Set every slot of a new Tensor (or subclass instance) around `array`."""
     t._array = array
     t._requires_grad = False
-    t.grad = None
-    t.grad_fn = None
+    t.grad = t.grad_fn = t._hooks = t._view_version = None
     t._out_index = 0
-    t._vc = [0]
-    t._is_view = False
-    t._hooks = None
+    # [data version, history version]: shared by a tensor and its views. The first counts
+    # in-place writes (saved tensors check it), the second in-place changes of autograd history.
+    t._vc = [0, 0]
 
 
 _new = object.__new__
 
 
 def _wrap(array: np.ndarray) -> Tensor:
-    """A new leaf Tensor around `array` (no copy)."""
+    """A new leaf Tensor around `array` (no copy). The hot path: keep it flat."""
     t = _new(Tensor)
     t._array = array
     t._requires_grad = False
-    t.grad = None
-    t.grad_fn = None
+    t.grad = t.grad_fn = t._hooks = t._view_version = None
     t._out_index = 0
-    t._vc = [0]
-    t._is_view = False
-    t._hooks = None
+    t._vc = [0, 0]
     return t
 
 

@@ -186,6 +186,27 @@ class TensorMethods:
     def round(self, *, decimals=0):
         return _ops.elementwise.round(self, decimals=decimals)
 
+    def trunc(self):
+        return _ops.elementwise.trunc(self)
+
+    def frac(self):
+        return _ops.elementwise.frac(self)
+
+    def remainder(self, other):
+        return _ops.elementwise.remainder(self, other)
+
+    def fmod(self, other):
+        return _ops.elementwise.fmod(self, other)
+
+    def floor_divide(self, other):
+        return _ops.elementwise.floor_divide(self, other)
+
+    def clamp_min(self, min):
+        return _ops.elementwise.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return _ops.elementwise.clamp_max(self, max)
+
     def clamp(self, min=None, max=None):
         return _ops.elementwise.clamp(self, min, max)
 
@@ -223,6 +244,21 @@ class TensorMethods:
 
     def isnan(self):
         return _ops.elementwise.isnan(self)
+
+    def isinf(self):
+        return _ops.elementwise.isinf(self)
+
+    def isfinite(self):
+        return _ops.elementwise.isfinite(self)
+
+    def logical_and(self, other):
+        return _ops.elementwise.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _ops.elementwise.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _ops.elementwise.logical_xor(self, other)
 
     def equal(self, other):
         return _ops.elementwise.equal(self, other)
@@ -295,8 +331,10 @@ class TensorMethods:
         return self._assign(result)
 
     def fill_(self, value):
-        self._check_inplace()
-        self._array[...] = _ops.shape.as_tensor_like(value, self)._array
+        self._overwrite()
+        if self.is_meta:  # no data to fill
+            return self
+        self._array[...] = value._array if isinstance(value, TensorMethods) else value
         self._vc[0] += 1
         return self
 

@@ -82,7 +82,9 @@ def _rng(generator) -> np.random.Generator:
 
 def _fill(tensor, kind: str, a, b, generator):
     """Fill `tensor` in place from a distribution, in its own dtype (no float64 detour)."""
-    tensor._check_inplace()
+    tensor._overwrite()
+    if tensor.is_meta:  # a meta tensor has no values to draw
+        return tensor
     array = tensor._array
     rng = _rng(generator)
     shape, dtype = array.shape, array.dtype

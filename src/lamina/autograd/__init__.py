@@ -7,7 +7,6 @@ import numpy as np
 from lamina._tensor import Tensor
 from lamina.autograd.engine import run_backward, sum_to_shape
 from lamina.autograd.function import Function
-from lamina.autograd.gradcheck import gradcheck
 from lamina.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -15,6 +14,7 @@ from lamina.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from lamina.autograd.gradcheck import gradcheck
 
 __all__ = [
     "Function", "backward", "grad", "gradcheck", "no_grad", "enable_grad",

@@ -24,14 +24,16 @@ def _topological_order(roots):
         if root is None or id(root) in seen:
             continue
         seen.add(id(root))
-        stack = [(root, iter(root.next_nodes()))]
+        stack = [(root, iter(root.edges))]
         while stack:
-            node, children = stack[-1]
-            for child in children:
-                if id(child) not in seen:
-                    seen.add(id(child))
-                    stack.append((child, iter(child.next_nodes())))
-                    break
+            node, edges = stack[-1]
+            for edge in edges:
+                if edge is None or edge[0] is None or id(edge[0]) in seen:
+                    continue
+                child = edge[0]
+                seen.add(id(child))
+                stack.append((child, iter(child.edges)))
+                break
             else:
                 stack.pop()
                 order.append(node)
@@ -66,7 +68,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, inputs=None):
             _deliver_leaf(tensor, grad, capture, leaf_grads)
             continue
         uses[id(grad)] = 2  # the caller's array: never adopt it as a .grad
-        slots = pending.setdefault(id(node), [None] * node.n_outputs)
+        slots = pending.setdefault(id(node), [None] * len(node.output_meta))
         _add_into(slots, tensor._out_index, grad)
         roots.append(node)
 
@@ -74,6 +76,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, inputs=None):
         slots = pending.pop(id(node), None)
         if slots is None:
             continue
+        if node.hooks:
+            _run_tensor_hooks(node.hooks, slots)
         if node.retained:
             for index, tensor in node.retained.items():
                 g = slots[index]
@@ -94,7 +98,10 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, inputs=None):
             if parent is None:
                 _deliver_leaf(leaf, grad, capture, leaf_grads)
             else:
-                _add_into(pending.setdefault(id(parent), [None] * parent.n_outputs), index, grad)
+                parent_slots = pending.get(id(parent))
+                if parent_slots is None:
+                    parent_slots = pending[id(parent)] = [None] * len(parent.output_meta)
+                _add_into(parent_slots, index, grad)
 
     if capture is not None:
         return [capture[id(t)] for t in inputs]
@@ -102,6 +109,19 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, inputs=None):
         owned = uses.get(id(grad), 1) == 1 and grad.base is None and grad.flags.writeable
         _store_grad(tensor, grad if owned else grad.copy())
     return None
+
+
+def _run_tensor_hooks(hooks, slots):
+    """Tensor hooks on a node's outputs see the gradient first and may replace it."""
+    from lamina._tensor import _wrap
+
+    for index, functions in hooks.items():
+        if slots[index] is None:
+            continue
+        for hook in functions:
+            result = hook(_wrap(slots[index]))
+            if result is not None:
+                slots[index] = result._array
 
 
 def _add_into(slots, index, grad):

@@ -1,9 +1,13 @@
 """Function: one differentiable op, forward and backward side by side.
 
 lamina's own primitives subclass `Primitive` and work on plain ndarrays; users subclass
-`Function` exactly as in PyTorch and see Tensors. Both go through the one `apply` below, which
-is also the single place where every op is dispatched (a tracer or the meta device hooks in
-through `dispatch_hook`).
+`Function` exactly as in PyTorch and see Tensors. Both are dispatched by their `apply`, the
+single place every op passes through: a tracer (ONNX export) or the meta device hooks in by
+setting `dispatch_hook[0]`, which is then handed every call as
+`hook(function_class, args, kwargs, run)`, where `run()` performs the op normally.
+
+When grad mode is off or no argument requires grad, `apply` runs forward with a context that
+drops every write and builds no graph node.
 """
 
 from __future__ import annotations
@@ -11,15 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from lamina._tensor import Tensor, _wrap
+from lamina.autograd.engine import sum_to_shape
 from lamina.autograd.grad_mode import _enabled, no_grad
 
-# When set (by a tracer such as ONNX export or by the meta device), every op is handed to this
-# callable as hook(function_class, args, kwargs, run) where run() performs the op normally.
 dispatch_hook: list = [None]
 
 
 class _NoContext:
-    """The context handed to forward when nothing is recorded: every write is dropped."""
+    """The ctx forward sees when nothing is recorded: every write is dropped."""
 
     __slots__ = ()
     needs_input_grad = ()
@@ -44,27 +47,35 @@ _NO_CONTEXT = _NoContext()
 
 
 class Node:
-    """One recorded call of a Function: the `ctx` its forward saw, and `grad_fn` of its outputs."""
+    """One recorded call of a Function: the `ctx` its forward saw, and `grad_fn` of its outputs.
 
-    def __init__(self, function, edges, needs_input_grad, inputs):
+    `edges[i]` describes argument i: None if it gets no gradient, else
+    (parent node or None, parent output index, the leaf Tensor or None, shape, dtype).
+    """
+
+    __slots__ = ("function", "edges", "needs_input_grad", "output_meta", "__dict__")
+
+    # Rarely set; kept out of __init__ so recording a node stays cheap.
+    _saved = None
+    _saved_versions = ()
+    _freed = False
+    _non_differentiable = ()
+    materialize_grads = True
+    retained = None  # output index -> non-leaf Tensor that called retain_grad()
+    hooks = None  # output index -> list of tensor hooks registered on that output
+
+    def __init__(self, function, edges, needs_input_grad):
         self.function = function
-        self.edges = edges  # per argument: None or (parent node or None, output index, leaf)
+        self.edges = edges
         self.needs_input_grad = needs_input_grad
-        self._inputs = inputs  # the Tensor arguments, for matching saved arrays to versions
-        self._saved = None
-        self._saved_versions = ()
-        self._non_differentiable = ()
-        self.n_outputs = 1
         self.output_meta = ()
-        self.retained = None
-        self.materialize_grads = True
-        self._freed = False
 
     def __repr__(self):
-        return f"<{self.name()} object>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
     def name(self) -> str:
-        return self.function.__name__ + "Backward"
+        """torch's name for this node's class, e.g. `AddBackward0` or `MyFunctionBackward`."""
+        return self.function._grad_fn_name()
 
     # -- what forward may call on ctx -------------------------------------------------------
     def save_for_backward(self, *values):
@@ -83,48 +94,49 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
-        self._check_versions()
-        return self._saved if self._saved is not None else ()
-
-    # -- used by the engine ----------------------------------------------------------------
-    def next_nodes(self):
-        return [edge[0] for edge in self.edges if edge is not None and edge[0] is not None]
-
-    @property
-    def next_functions(self):
-        return tuple((None if e is None else (e[0] if e[0] is not None else "AccumulateGrad"), 0 if e is None else e[1]) for e in self.edges)
-
-    def _record_versions(self, outputs):
-        """Remember the version of every tensor whose array was saved for backward."""
-        if not self._saved:
-            return
-        candidates = list(self._inputs) + list(outputs)
-        records = []
-        for value in self._saved:
-            target = value._array if isinstance(value, Tensor) else value
-            for tensor in candidates:
-                if tensor._array is target:
-                    records.append((tuple(tensor._array.shape), tensor._vc, tensor._vc[0]))
-                    break
-        self._saved_versions = records
-
-    def _check_versions(self):
         for shape, counter, version in self._saved_versions:
             if counter[0] != version:
                 raise RuntimeError(
-                    "one of the tensors needed for gradient computation has been modified by an "
-                    f"in-place operation: a tensor of shape {shape} used by "
-                    f"{self.name()} is at version {counter[0]}; expected version {version}. "
-                    "Hint: replace the in-place op (x += ..., x.add_(...), x[...] = ...) with its "
-                    "out-of-place form, or .clone() the tensor before modifying it."
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: a tensor of shape {list(shape)} saved by "
+                    f"{self.name()} is at version {counter[0]}; expected version {version} "
+                    "instead. Hint: replace the in-place op (x += ..., x.add_(...), "
+                    "x[...] = ...) with its out-of-place form, or .clone() the tensor first."
                 )
+        return self._saved if self._saved is not None else ()
+
+    saved_variables = saved_tensors
+
+    # -- the graph, as torch exposes it -------------------------------------------------------
+    @property
+    def next_functions(self):
+        """(node, output index) per argument; a leaf's gradient sink shows as 'AccumulateGrad'."""
+        return tuple(
+            (None, 0) if edge is None else (edge[0] or "AccumulateGrad", edge[1])
+            for edge in self.edges
+        )
+
+    def register_hook(self, hook):
+        raise NotImplementedError("lamina supports hooks on Tensors, not on grad_fn nodes")
+
+    # -- used by the engine ------------------------------------------------------------------
+    def _record_versions(self, tensors):
+        """Remember the version of every tensor whose array forward saved for backward."""
+        records = []
+        for value in self._saved:
+            target = value._array if isinstance(value, Tensor) else value
+            if type(target) is not np.ndarray:
+                continue
+            for tensor in tensors:
+                if tensor._array is target:
+                    records.append((target.shape, tensor._vc, tensor._vc[0]))
+                    break
+        self._saved_versions = records
 
     def run_backward(self, grads, retain_graph):
-        if self._freed:
-            raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
-        self._check_versions()
+        """The gradients for this node's arguments, each fitted to its argument's shape."""
         function = self.function
-        if self.materialize_grads:
+        if self.materialize_grads and any(g is None for g in grads):
             grads = [
                 np.zeros(shape, dtype) if g is None else g
                 for g, (shape, dtype) in zip(grads, self.output_meta)
@@ -136,48 +148,54 @@ class Node:
                 result = function.backward(
                     self, *[None if g is None else _wrap(g) for g in grads]
                 )
-        if not isinstance(result, tuple):
+        if type(result) is not tuple:
             result = (result,)
-        if len(result) < len(self.edges):
+        edges = self.edges
+        if len(result) < len(edges):
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "
-                f"(expected {len(self.edges)}, got {len(result)})"
+                f"(expected {len(edges)}, got {len(result)})"
             )
-        if not retain_graph:
+        if not retain_graph and self._saved is not None:
             self._saved = None
             self._freed = True
         input_grads = []
-        for edge, grad in zip(self.edges, result):
+        for edge, grad in zip(edges, result):
             if edge is None or grad is None:
                 input_grads.append(None)
                 continue
-            if isinstance(grad, Tensor):
-                grad = grad._array
-            grad = self._fit_gradient(edge, grad)
+            if type(grad) is not np.ndarray:
+                grad = self._as_array(grad, edge[4])
+            if grad.shape != edge[3] or grad.dtype != edge[4]:
+                grad = self._fit_gradient(edge, grad)
             input_grads.append(grad)
         return input_grads
 
-    def _fit_gradient(self, edge, grad):
-        """Reduce a broadcast gradient to its input's shape and check shape and dtype."""
-        from lamina.autograd.engine import sum_to_shape
+    def _as_array(self, grad, dtype):
+        if isinstance(grad, Tensor):
+            # a user's backward may hand back one of its own tensors: never adopt it as .grad
+            return grad._array.copy()
+        return np.asarray(grad, dtype=dtype)
 
+    def _fit_gradient(self, edge, grad):
+        """Reduce a broadcast gradient to its input's shape; raise naming the op if it can't."""
         shape, dtype = edge[3], edge[4]
-        if type(grad) is not np.ndarray:
-            grad = np.asarray(grad, dtype=dtype)
         if grad.shape != shape:
             try:
-                grad = sum_to_shape(grad, shape)
+                reduced = sum_to_shape(grad, shape)
             except (ValueError, IndexError):
-                grad = None
-            if grad is None or grad.shape != shape:
+                reduced = None
+            if reduced is None or reduced.shape != shape:
                 raise RuntimeError(
-                    f"{self.name()} returned a gradient of shape {tuple(grad.shape) if grad is not None else '?'} "
-                    f"for an input of shape {shape}"
+                    f"Function {self.name()} returned an invalid gradient: got shape "
+                    f"{list(grad.shape)} but expected shape compatible with {list(shape)}"
                 )
+            grad = reduced
         if grad.dtype != dtype:
             if self.function._on_arrays:
                 raise RuntimeError(
-                    f"{self.name()} returned a {grad.dtype} gradient for a {dtype} input"
+                    f"Function {self.name()} returned an invalid gradient: got dtype "
+                    f"{grad.dtype} for an input of dtype {dtype}"
                 )
             grad = grad.astype(dtype)
         return grad
@@ -185,8 +203,8 @@ class Node:
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or to read saved tensors after they "
-    "were freed) in {name}. Saved intermediate values are freed after the first .backward() "
-    "or autograd.grad(); pass retain_graph=True to the first call if you need to backward "
+    "were freed) at {name}. Saved intermediate values of the graph are freed by .backward() or "
+    "autograd.grad(). Hint: pass retain_graph=True to the first call if you need to backward "
     "through the graph again."
 )
 
@@ -195,11 +213,15 @@ class Function:
     """Base class for differentiable operations, used the PyTorch way.
 
     Subclass it with static `forward(ctx, *args)` and `backward(ctx, *grad_outputs)` and call
-    `MyFunction.apply(*args)`. forward runs with grad mode off.
+    `MyFunction.apply(*args)`. forward runs with grad mode off and sees Tensors; backward
+    returns one gradient (or None) per forward argument. `ctx.save_for_backward`,
+    `ctx.saved_tensors`, `ctx.needs_input_grad`, `ctx.mark_non_differentiable` and
+    `ctx.set_materialize_grads` behave as in torch.
     """
 
     _on_arrays = False  # lamina's primitives see ndarrays; user Functions see Tensors
-    is_view = False  # outputs share memory (and so the version counter) with input 0
+    is_view = False  # outputs share memory (and so the version counter) with argument 0
+    grad_fn_name = None  # torch's node name when it differs from the default
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -213,45 +235,94 @@ class Function:
         )
 
     @classmethod
+    def _grad_fn_name(cls) -> str:
+        # torch names a custom Function's node `<Name>Backward`, its own ops `<Name>Backward0`
+        return cls.grad_fn_name or cls.__name__ + ("Backward0" if cls._on_arrays else "Backward")
+
+    @classmethod
     def apply(cls, *args, **kwargs):
         if dispatch_hook[0] is not None:
-            return dispatch_hook[0](cls, args, kwargs, lambda: _apply(cls, args, kwargs))
-        return _apply(cls, args, kwargs)
+            return dispatch_hook[0](cls, args, kwargs, lambda: _run_user(cls, args, kwargs))
+        return _run_user(cls, args, kwargs)
 
 
 class Primitive(Function):
-    """A lamina op: forward and backward take and return ndarrays."""
+    """A lamina op: forward and backward take and return ndarrays (or Python scalars)."""
 
     _on_arrays = True
 
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        if dispatch_hook[0] is not None:
+            return dispatch_hook[0](cls, args, kwargs, lambda: _run_primitive(cls, args, kwargs))
+        return _run_primitive(cls, args, kwargs)
+
 
 def _apply(cls, args, kwargs):
+    """Run any Function without consulting `dispatch_hook` (for hooks that adjust arguments)."""
+    if cls._on_arrays:
+        return _run_primitive(cls, args, kwargs)
+    return _run_user(cls, args, kwargs)
+
+
+def _run_user(cls, args, kwargs):
+    """Run a user Function: forward sees Tensors and runs with grad mode off."""
     if _enabled[0]:
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
                 return _record(cls, args, kwargs)
-    if cls._on_arrays:
-        out = cls.forward(
-            _NO_CONTEXT, *[a._array if isinstance(a, Tensor) else a for a in args], **kwargs
-        )
-        if type(out) is tuple:
-            return tuple(_wrap_output(o, args, cls) for o in out)
-        return _wrap_output(out, args, cls)
     with no_grad():
-        return cls.forward(_NO_CONTEXT_USER(), *args, **kwargs)
+        return cls.forward(_UserContext(), *args, **kwargs)
+
+
+def _run_primitive(cls, args, kwargs):
+    """Run a primitive on its arguments' arrays; record a node only if a gradient can flow.
+
+    Every op in a forward pass comes through here, so one and two arguments (nearly all ops)
+    are unpacked without building a list.
+    """
+    if len(args) == 2:
+        a, b = args
+        if isinstance(a, Tensor):
+            if a._requires_grad and _enabled[0]:
+                return _record(cls, args, kwargs)
+            a = a._array
+        if isinstance(b, Tensor):
+            if b._requires_grad and _enabled[0]:
+                return _record(cls, args, kwargs)
+            b = b._array
+        out = cls.forward(_NO_CONTEXT, a, b, **kwargs)
+    elif len(args) == 1 and isinstance(args[0], Tensor):
+        a = args[0]
+        if a._requires_grad and _enabled[0]:
+            return _record(cls, args, kwargs)
+        out = cls.forward(_NO_CONTEXT, a._array, **kwargs)
+    else:
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if a._requires_grad and _enabled[0]:
+                    return _record(cls, args, kwargs)
+                arrays.append(a._array)
+            else:
+                arrays.append(a)
+        out = cls.forward(_NO_CONTEXT, *arrays, **kwargs)
+    if type(out) is np.ndarray and not cls.is_view:
+        return _wrap(out)
+    if type(out) is tuple:
+        return tuple(_wrap_output(o, args, cls) for o in out)
+    return _wrap_output(out, args, cls)
 
 
 def _wrap_output(out, args, cls):
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    t = _wrap(out)
+    t = _wrap(out if type(out) is np.ndarray else np.asarray(out))
     if cls.is_view:
         t._vc = args[0]._vc
     return t
 
 
 class _UserContext:
-    """ctx for a user Function's forward when nothing is recorded."""
+    """ctx for a user Function's forward when nothing is recorded: accepts and forgets."""
 
     needs_input_grad = ()
 
@@ -268,48 +339,57 @@ class _UserContext:
         pass
 
 
-_NO_CONTEXT_USER = _UserContext
-
-
 def _record(cls, args, kwargs):
     edges = []
     needs = []
-    inputs = []
+    tensors = []
     for a in args:
         if isinstance(a, Tensor):
-            inputs.append(a)
+            tensors.append(a)
             if a._requires_grad:
-                leaf = a if a.grad_fn is None else None
-                edges.append((a.grad_fn, a._out_index, leaf, a._array.shape, a._array.dtype))
+                if a._view_version is not None and a._view_version != a._vc[1]:
+                    raise _stale_view_error(cls, a)
+                edges.append((a.grad_fn, a._out_index, a if a.grad_fn is None else None,
+                              a._array.shape, a._array.dtype))
                 needs.append(True)
                 continue
         edges.append(None)
         needs.append(False)
-    node = Node(cls, edges, tuple(needs), inputs)
+    node = Node(cls, edges, tuple(needs))
     if cls._on_arrays:
-        out = cls.forward(node, *[a._array if isinstance(a, Tensor) else a for a in args], **kwargs)
+        out = cls.forward(node, *[a._array if isinstance(a, Tensor) else a for a in args],
+                          **kwargs)
     else:
         with no_grad():
             out = cls.forward(node, *args, **kwargs)
     multiple = type(out) is tuple
-    outs = out if multiple else (out,)
     results = []
-    for index, o in enumerate(outs):
+    for index, o in enumerate(out if multiple else (out,)):
         if isinstance(o, Tensor):
-            array = o._array
-            t = _wrap(array) if any(o is a for a in inputs) else o
+            # a user forward may return an argument itself; its output is a new tensor
+            t = _wrap(o._array) if any(o is a for a in tensors) else o
         else:
-            array = o if type(o) is np.ndarray else np.asarray(o)
-            t = _wrap(array)
+            t = _wrap(o if type(o) is np.ndarray else np.asarray(o))
         if cls.is_view:
             t._vc = args[0]._vc
-        if id(o) not in node._non_differentiable and array.dtype.kind == "f":
+            t._view_version = t._vc[1]
+        if t._array.dtype.kind == "f" and (
+            not node._non_differentiable or id(o) not in node._non_differentiable
+        ):
             t._requires_grad = True
             t.grad_fn = node
             t._out_index = index
         results.append(t)
-    node.n_outputs = len(results)
     node.output_meta = tuple((t._array.shape, t._array.dtype) for t in results)
-    node._record_versions(results)
-    node._inputs = ()
+    if node._saved:
+        node._record_versions(tensors + results)
     return tuple(results) if multiple else results[0]
+
+
+def _stale_view_error(cls, view):
+    return RuntimeError(
+        f"{cls.__name__}: an input of shape {tuple(view._array.shape)} is a view of a tensor "
+        "that was modified in place (with grad recording) after the view was taken, so its "
+        "gradient history is out of date. Hint: take the view again after the in-place op, "
+        "or use the out-of-place form of the op."
+    )

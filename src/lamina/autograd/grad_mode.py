@@ -1,87 +1,130 @@
-"""Grad mode: the one process-wide switch, changed only through these context managers."""
+"""Grad mode: the one process-wide switch, changed only through these context managers.
+
+Each of `no_grad`, `enable_grad`, `inference_mode` and `set_grad_enabled` works as a context
+manager and as a decorator; `no_grad`, `enable_grad` and `inference_mode` also decorate without
+parentheses (`@lamina.no_grad`), as in torch.
+"""
 
 from __future__ import annotations
 
 import functools
 
-# A one-element list so the hot path reads it without a function call.
+# One-element lists so the hot path reads them without a function call.
 _enabled = [True]
+_inference = [False]
 
 
 def is_grad_enabled() -> bool:
     return _enabled[0]
 
 
-class _GradModeContext:
-    """Base of the grad-mode switches: a context manager that also decorates functions."""
+def is_inference_mode_enabled() -> bool:
+    return _inference[0]
 
-    _mode: bool
+
+class _GradMode:
+    """Base of the switches: enter sets the mode, exit restores it; calling one decorates."""
+
+    def _set(self) -> None:
+        raise NotImplementedError
 
     def __enter__(self):
+        # a stack, so one instance may be entered again while already active
+        self.__dict__.setdefault("_saved", []).append((_enabled[0], _inference[0]))
+        self._set()
+
+    def __exit__(self, *exc_info):
+        _enabled[0], _inference[0] = self._saved.pop()
+        return False
+
+    def _fresh(self):
+        """A new switch with the same settings, for one decorated call."""
+        return self.__class__()
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self._fresh():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class _BareDecorator(_GradMode):
+    """A switch that may also decorate without parentheses: `@no_grad`."""
+
+    def __new__(cls, function=None):
+        self = super().__new__(cls)
+        if function is not None:
+            if not callable(function):
+                raise TypeError(f"{cls.__name__}() takes no arguments, got {function!r}")
+            return self(function)
+        return self
+
+    def __init__(self, function=None):
+        pass
+
+
+class no_grad(_BareDecorator):
+    """Record no graph inside the block: results have requires_grad=False."""
+
+    def _set(self):
+        _enabled[0] = False
+
+
+class enable_grad(_BareDecorator):
+    """Turn recording back on inside a no_grad block."""
+
+    def _set(self):
+        _enabled[0] = True
+
+
+class inference_mode(_GradMode):
+    """Like no_grad (lamina has no separate inference tensors); `mode=False` changes nothing."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):  # used bare: @inference_mode
+            self._mode = True
+            return self(mode)
+        return self
+
+    def __init__(self, mode=True):
+        if not callable(mode):
+            self._mode = bool(mode)
+
+    def _set(self):
+        if self._mode:
+            _enabled[0] = False
+            _inference[0] = True
+
+    def _fresh(self):
+        return inference_mode(self._mode)
+
+
+class set_grad_enabled(_GradMode):
+    """Set grad mode to `mode` at once; as a context manager or decorator it is restored after.
+
+    Matching torch, the mode changes when the object is created, so
+    `lamina.set_grad_enabled(False)` on its own line switches recording off.
+    """
+
+    def __init__(self, mode: bool):
+        self._mode = bool(mode)
         self._previous = _enabled[0]
         _enabled[0] = self._mode
 
+    def _set(self):
+        _enabled[0] = self._mode
+
     def __exit__(self, *exc_info):
+        super().__exit__(*exc_info)
         _enabled[0] = self._previous
         return False
 
-    def __call__(self, function):
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return function(*args, **kwargs)
-
-        return wrapper
-
-
-class no_grad(_GradModeContext):
-    """Record no graph inside the block: results have requires_grad=False."""
-
-    _mode = False
-
-
-class enable_grad(_GradModeContext):
-    """Turn recording back on inside a no_grad block."""
-
-    _mode = True
-
-
-class inference_mode(_GradModeContext):
-    """Like no_grad (lamina has no separate inference tensors); `mode=False` is a no-op."""
-
-    def __init__(self, mode: bool = True):
-        self._flag = mode
-
-    def __enter__(self):
-        self._previous = _enabled[0]
-        if self._flag:
-            _enabled[0] = False
+    def _fresh(self):
+        return set_grad_enabled(self._mode)
 
     def __call__(self, function):
-        flag = self._flag
-
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with inference_mode(flag):
-                return function(*args, **kwargs)
-
-        return wrapper
-
-
-class set_grad_enabled:
-    """Set grad mode to `mode` now; as a context manager it is restored on exit."""
-
-    def __init__(self, mode: bool):
-        self._previous = _enabled[0]
-        _enabled[0] = bool(mode)
-
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc_info):
-        _enabled[0] = self._previous
-        return False
-
-
-def is_inference_mode_enabled() -> bool:
-    return not _enabled[0]
+        _enabled[0] = self._previous  # used as a decorator: the switch applies per call only
+        return super().__call__(function)
