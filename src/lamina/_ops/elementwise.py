@@ -6,6 +6,8 @@ Each public function is the single entry point reached by `lamina.f`, `Tensor.f`
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from lamina._ops import _promote
@@ -15,18 +17,28 @@ from lamina.autograd.function import Primitive
 
 
 def _broadcast_error(op, a, b, error):
+    if "broadcast" not in str(error):
+        return RuntimeError(f"{op}: {error} (operands {_promote.shapes_text(a, b)})")
     return RuntimeError(
         f"{op}: shapes {_promote.shapes_text(a, b)} cannot be broadcast together: the sizes "
         "must be equal or 1 in each dimension, counted from the last. "
         "Hint: check the shapes, or use unsqueeze()/reshape() to line the axes up."
-    ).with_traceback(None) if isinstance(error, ValueError) else error
+    )
 
 
-def _binary(function, op_name, a, b, **kwargs):
+def _binary(function, op_name, a, b, *args):
     try:
-        return function.apply(a, b, **kwargs)
+        return function.apply(a, b, *args)
     except ValueError as error:
         raise _broadcast_error(op_name, a, b, error) from None
+
+
+def _arrays(*values):
+    return [v._array if isinstance(v, Tensor) else v for v in values]
+
+
+def _zero(grad):
+    return np.zeros((), dtype=grad.dtype)
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -101,24 +113,53 @@ class Pow(Primitive):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1, 0 * log 0: masked
+            return Pow._gradients(a, b, out, grad, need_a, need_b)
+
+    @staticmethod
+    def _gradients(a, b, out, grad, need_a, need_b):
         grad_a = grad_b = None
         if need_a:
             if isinstance(b, np.ndarray):
-                grad_a = grad * b * np.where(b == 0, 1, a ** np.where(b == 0, 1, b - 1))
+                # torch's convention: no gradient to the base where the exponent is 0
+                grad_a = np.where(b == 0, _zero(grad), grad * b * a ** (b - 1))
             else:
                 grad_a = grad * (b * a ** (b - 1)) if b != 0 else np.zeros_like(grad)
         if need_b:
-            # torch defines d(a**b)/db as 0 where a == 0 and b >= 0
-            safe_log = np.log(np.where(a == 0, 1, a))
-            grad_b = grad * out * safe_log
+            if not isinstance(a, np.ndarray):
+                a = np.asarray(a, dtype=out.dtype)
+            # torch defines d(a**b)/db as 0 where a == 0 and b >= 0 (0 * log 0 would be nan)
+            grad_b = np.where((a == 0) & (b >= 0), _zero(grad), grad * out * np.log(a))
         return grad_a, grad_b
+
+
+class Remainder(Primitive):
+    """Python-style (floor) or C-style (trunc) remainder; d/db = -quotient."""
+
+    @staticmethod
+    def forward(ctx, a, b, floor):
+        ctx.save_for_backward(a, b)
+        ctx.floor = floor
+        return np.mod(a, b) if floor else np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_b = -grad * (np.floor_divide(a, b) if ctx.floor else np.trunc(a / b))
+        return grad, grad_b, None
+
+
+def _scaled(value, alpha):
+    if alpha == 1:
+        return value
+    return mul(value, alpha) if isinstance(value, Tensor) else value * alpha
 
 
 def add(input, other, *, alpha=1, out=None):
     a, b = binary(input, other)
-    if alpha != 1:
-        b = mul(b, alpha)
-    return _binary(Add, "add", a, b)
+    return _binary(Add, "add", a, _scaled(b, alpha))
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -128,9 +169,7 @@ def sub(input, other, *, alpha=1, out=None):
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
         )
-    if alpha != 1:
-        b = mul(b, alpha)
-    return _binary(Sub, "sub", a, b)
+    return _binary(Sub, "sub", a, _scaled(b, alpha))
 
 
 def rsub(input, other, *, alpha=1):
@@ -146,16 +185,29 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
         a, b = binary(input, other, floating=True)
         return _binary(Div, "div", a, b)
-    a, b = binary(input, other)
-    quotient = _binary(Div, "div", *binary(a, b, floating=True))
-    array = np.trunc(quotient._array) if rounding_mode == "trunc" else np.floor(quotient._array)
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(
-            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-            f"'{rounding_mode}'"
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"{rounding_mode!r}"
         )
-    dtype = _promote.result_dtype(a, b)
-    return _wrap(array.astype(dtype, copy=False))
+    a, b = binary(input, other)
+    return _binary(RoundedDiv, "div", a, b, rounding_mode == "floor")
+
+
+class RoundedDiv(Primitive):
+    """a / b rounded down or toward zero; exact for integers, zero gradient like torch."""
+
+    @staticmethod
+    def forward(ctx, a, b, floor):
+        if floor:
+            return np.floor_divide(a, b)
+        if np.result_type(a, b).kind == "f":
+            return np.trunc(a / b)
+        return np.floor_divide(a - np.fmod(a, b), b)  # exact where a float quotient is not
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad), np.zeros_like(grad), None
 
 
 true_divide = divide = div
@@ -169,14 +221,12 @@ def floor_divide(input, other):
 
 def remainder(input, other):
     a, b = binary(input, other)
-    arrays = [x._array if isinstance(x, Tensor) else x for x in (a, b)]
-    return _wrap(np.asarray(np.mod(*arrays)))
+    return _binary(Remainder, "remainder", a, b, True)
 
 
 def fmod(input, other):
     a, b = binary(input, other)
-    arrays = [x._array if isinstance(x, Tensor) else x for x in (a, b)]
-    return _wrap(np.asarray(np.fmod(*arrays)))
+    return _binary(Remainder, "fmod", a, b, False)
 
 
 def neg(input):
@@ -192,15 +242,20 @@ negative = neg
 
 
 def pow(input, exponent):
-    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
-        a, b = binary(input, exponent)
-        if isinstance(b, Tensor):
-            return _binary(Pow, "pow", a, b)
-        if a._array.dtype.kind in "iu" and b < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return Pow.apply(a, b)
     a, b = binary(input, exponent)
+    if isinstance(a, Tensor) and a._array.dtype.kind in "iub":
+        negative_power = (b < 0) if not isinstance(b, Tensor) else bool((b._array < 0).any())
+        if negative_power:
+            raise RuntimeError(
+                f"pow: integers to negative integer powers are not allowed (a {a.dtype} tensor "
+                "to a negative exponent). Hint: convert the base with .float() first."
+            )
     return _binary(Pow, "pow", a, b)
+
+
+def float_power(input, exponent):
+    """pow computed in float64, like torch.float_power."""
+    return pow(*[v.double() if isinstance(v, Tensor) else v for v in (input, exponent)])
 
 
 # ---------------------------------------------------------------- pointwise maths
@@ -263,22 +318,59 @@ class Relu(Primitive):
         return grad * (out > 0)
 
 
+class Flat(Primitive):
+    """A piecewise-constant op (floor, ceil, round, trunc, sign): zero gradient, like torch."""
+
+    @staticmethod
+    def forward(ctx, a, function):
+        return function(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad), None
+
+
 class Clamp(Primitive):
+    """clip to [low, high] (numbers or arrays, None for no bound); with low > high, gives high.
+
+    Where the input sits exactly on a bound it keeps its gradient, as in torch; a tensor bound
+    gets the gradient where it is the active one.
+    """
+
     @staticmethod
     def forward(ctx, a, low, high):
-        out = np.clip(a, low, high)
-        ctx.save_for_backward(a, low, high)
-        return out
+        if ctx.needs_input_grad:
+            if isinstance(low, np.ndarray) or isinstance(high, np.ndarray):
+                ctx.save_for_backward(a, low, high)
+            else:
+                # numbers as bounds: keep only the mask, so `y.clamp_()` can overwrite y
+                ctx.save_for_backward(_inside(a, low, high), None, None)
+        return np.clip(a, low, high)
 
     @staticmethod
     def backward(ctx, grad):
         a, low, high = ctx.saved_tensors
-        keep = np.ones(a.shape, dtype=bool)
-        if low is not None:
-            keep &= a >= low
-        if high is not None:
-            keep &= a <= high
-        return grad * keep, None, None
+        need_a, need_low, need_high = ctx.needs_input_grad
+        zero = _zero(grad)
+        grad_a = grad_low = grad_high = None
+        if need_a:
+            keep = a if a.dtype == np.bool_ else _inside(a, low, high)
+            grad_a = np.where(keep, grad, zero)
+        if need_low:
+            below = a < low if high is None else (a < low) & (low < high)
+            grad_low = np.where(below, grad, zero)
+        if need_high:
+            above = a > high if low is None else (a > high) | (high < low)
+            grad_high = np.where(above, grad, zero)
+        return grad_a, grad_low, grad_high
+
+
+def _inside(a, low, high):
+    if low is None:
+        return a <= high
+    if high is None:
+        return a >= low
+    return (a >= low) & (a <= high)
 
 
 class Maximum(Primitive):
@@ -291,7 +383,7 @@ class Maximum(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         # ties split the gradient evenly, as torch does
-        share = np.where(a == b, 0.5, (a > b)).astype(grad.dtype)
+        share = np.where(a == b, 0.5, a > b).astype(grad.dtype)
         return grad * share, grad * (1 - share)
 
 
@@ -304,7 +396,7 @@ class Minimum(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share = np.where(a == b, 0.5, (a < b)).astype(grad.dtype)
+        share = np.where(a == b, 0.5, a < b).astype(grad.dtype)
         return grad * share, grad * (1 - share)
 
 
@@ -317,8 +409,10 @@ class Where(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
-        zero = np.zeros((), dtype=grad.dtype)
-        return None, np.where(condition, grad, zero), np.where(condition, zero, grad)
+        zero = _zero(grad)
+        need = ctx.needs_input_grad
+        return (None, np.where(condition, grad, zero) if need[1] else None,
+                np.where(condition, zero, grad) if need[2] else None)
 
 
 def exp(input):
@@ -358,6 +452,8 @@ def sigmoid(input):
 
 
 def abs(input):
+    if input._array.dtype == np.bool_:
+        return input.clone()
     return Abs.apply(input)
 
 
@@ -376,42 +472,65 @@ def relu(input):
     return Relu.apply(input)
 
 
+def _flat(input, function):
+    if input._array.dtype.kind != "f":
+        return input.clone()  # integers are already whole numbers
+    return Flat.apply(input, function)
+
+
 def sign(input):
-    return _wrap(np.sign(input._array))
+    if input._array.dtype == np.bool_:
+        return input.clone()
+    return Flat.apply(input, np.sign)
 
 
 def floor(input):
-    return _wrap(np.floor(input._array))
+    return _flat(input, np.floor)
 
 
 def ceil(input):
-    return _wrap(np.ceil(input._array))
-
-
-def round(input, *, decimals=0):
-    return _wrap(np.round(input._array, decimals))
+    return _flat(input, np.ceil)
 
 
 def trunc(input):
-    return _wrap(np.trunc(input._array))
+    return _flat(input, np.trunc)
+
+
+def round(input, *, decimals=0):
+    if decimals == 0:
+        return _flat(input, np.round)
+    return _flat(input, lambda a: np.round(a, decimals))
+
+
+def frac(input):
+    return sub(input, trunc(input))
 
 
 def clamp(input, min=None, max=None):
     if min is None and max is None:
-        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else _wrap(np.asarray(min, input._array.dtype)))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else _wrap(np.asarray(max, input._array.dtype)))
-        return out
+        dtype = _promote.result_dtype(input, min, max)
+        low, high = (None if v is None else _promote.as_operand(v, dtype) for v in (min, max))
+        input = _promote.as_operand(input, dtype)
+        try:
+            return Clamp.apply(input, low, high)
+        except ValueError as error:
+            raise _broadcast_error("clamp", input, low if high is None else high, error) from None
     if input._array.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         input = floating(input)
     return Clamp.apply(input, min, max)
 
 
 clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min, None)
+
+
+def clamp_max(input, max):
+    return clamp(input, None, max)
 
 
 def maximum(input, other):
@@ -425,33 +544,49 @@ def minimum(input, other):
 
 
 def where(condition, input=None, other=None):
+    """input where condition holds, else other; where(condition) alone is nonzero(as_tuple)."""
     if input is None and other is None:
         from lamina._ops.index import nonzero
 
         return nonzero(condition, as_tuple=True)
-    if condition._array.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
-    a, b = binary(input, other)
-    a = a if isinstance(a, Tensor) else _wrap(np.asarray(a, dtype=_promote.result_dtype(input, other)))
-    b = b if isinstance(b, Tensor) else _wrap(np.asarray(b, dtype=a._array.dtype))
+    if not isinstance(condition, Tensor) or condition._array.dtype != np.bool_:
+        got = condition.dtype if isinstance(condition, Tensor) else type(condition).__name__
+        raise RuntimeError(
+            f"where: expected condition to be a bool tensor, got {got}. "
+            "Hint: build it with a comparison such as x > 0."
+        )
+    dtype = _promote.result_dtype(input, other)
+    a, b = (
+        _promote.as_operand(v, dtype) if isinstance(v, Tensor) else _wrap(np.asarray(v, dtype))
+        for v in (input, other)
+    )
     try:
         return Where.apply(condition, a, b)
-    except ValueError as error:
-        raise _broadcast_error("where", a, b, error) from None
+    except ValueError:
+        raise RuntimeError(
+            f"where: condition, input and other of shapes {tuple(condition.shape)}, "
+            f"{tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
+        ) from None
 
 
 # ---------------------------------------------------------------- comparisons and logic
-def _compare(ufunc, name):
+def _compare(ufunc, name, integers_only=False):
     def compare(input, other):
         a, b = binary(input, other)
-        arrays = [x._array if isinstance(x, Tensor) else x for x in (a, b)]
+        if integers_only and any(
+            isinstance(v, Tensor) and v._array.dtype.kind == "f" for v in (a, b)
+        ):
+            raise RuntimeError(
+                f"{name}: only integer and bool tensors are supported, got "
+                f"{a.dtype if isinstance(a, Tensor) else b.dtype}"
+            )
         try:
-            return _wrap(np.asarray(ufunc(*arrays)))
+            return _wrap(np.asarray(ufunc(*_arrays(a, b))))
         except ValueError as error:
             raise _broadcast_error(name, a, b, error) from None
 
     compare.__name__ = name
-    compare.__doc__ = f"Elementwise `{name}` as a bool tensor (not differentiable)."
+    compare.__doc__ = f"Elementwise `{name}`, not differentiable."
     return compare
 
 
@@ -465,9 +600,9 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 logical_and = _compare(np.logical_and, "logical_and")
 logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
-bitwise_and = _compare(np.bitwise_and, "bitwise_and")
-bitwise_or = _compare(np.bitwise_or, "bitwise_or")
-bitwise_xor = _compare(np.bitwise_xor, "bitwise_xor")
+bitwise_and = _compare(np.bitwise_and, "bitwise_and", integers_only=True)
+bitwise_or = _compare(np.bitwise_or, "bitwise_or", integers_only=True)
+bitwise_xor = _compare(np.bitwise_xor, "bitwise_xor", integers_only=True)
 
 
 def logical_not(input):
@@ -476,7 +611,10 @@ def logical_not(input):
 
 def bitwise_not(input):
     if input._array.dtype.kind == "f":
-        raise TypeError("bitwise_not is only defined for integer and bool tensors")
+        raise RuntimeError(
+            f"bitwise_not: only integer and bool tensors are supported, got {input.dtype}. "
+            "Hint: for a mask, compare first (~(x > 0))."
+        )
     return _wrap(np.invert(input._array))
 
 
@@ -493,11 +631,13 @@ def isfinite(input):
 
 
 def equal(input, other) -> bool:
-    return input._array.shape == other._array.shape and bool(np.all(input._array == other._array))
+    return input._array.shape == other._array.shape and builtins.bool(
+        np.all(input._array == other._array))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    return bool(np.allclose(input._array, other._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return builtins.bool(
+        np.allclose(input._array, other._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

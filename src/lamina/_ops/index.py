@@ -77,8 +77,7 @@ def getitem(input, index):
             return Slice.apply(input, key)
         return Take.apply(input, key)
     except IndexError as error:
-        raise IndexError(f"index {index!r} is out of range for a tensor of shape "
-                         f"{tuple(input.shape)}: {error}") from None
+        raise _index_error(input, index, error) from None
 
 
 class IndexPut(Primitive):
@@ -108,11 +107,32 @@ def setitem(input, index, value):
     key = _key(index)
     if isinstance(value, Tensor) and value._array.dtype != input._array.dtype:
         value = value.to(input.dtype)
-    if not _enabled[0] or not (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-        input._array[key] = value._array if isinstance(value, Tensor) else value
-        input._vc[0] += 1
-        return
-    input._assign(IndexPut.apply(input, key, value))
+    tracked = _enabled[0] and (
+        input._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    try:
+        if not tracked:
+            input._array[key] = value._array if isinstance(value, Tensor) else value
+            input._vc[0] += 1
+            return
+        input._assign(IndexPut.apply(input, key, value))
+    except ValueError as error:
+        target = np.shape(input._array[key])
+        raise RuntimeError(
+            f"setitem: a value of shape {tuple(np.shape(_array_of(value)))} cannot be broadcast "
+            f"to the indexed part of shape {target} of a tensor of shape {tuple(input.shape)} "
+            f"({error})"
+        ) from None
+    except IndexError as error:
+        raise _index_error(input, index, error) from None
+
+
+def _array_of(value):
+    return value._array if isinstance(value, Tensor) else value
+
+
+def _index_error(input, index, error):
+    return IndexError(
+        f"index {index!r} does not fit a tensor of shape {tuple(input.shape)}: {error}")
 
 
 class Gather(Primitive):
@@ -132,29 +152,47 @@ class Gather(Primitive):
 
 def _add_along_axis(out, index, values, axis):
     """out[..., index[i], ...] += values[i] along `axis`, accumulating repeats."""
-    grids = np.indices(index.shape, sparse=True)
-    grids = list(grids)
+    grids = list(np.indices(index.shape, sparse=True))
     grids[axis] = index
     np.add.at(out, tuple(grids), values)
 
 
-def gather(input, dim, index, *, sparse_grad=False):
-    axis = _normalize_dim(dim, input.ndim, "gather")
+def _check_index(op, input, axis, index, others):
+    """torch's rules for gather/scatter_add indices, checked before NumPy sees them."""
+    if not isinstance(index, Tensor) or index._array.dtype.kind not in "iu":
+        got = index.dtype if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"{op}(): expected an int64 index tensor, got {got}")
     idx = index._array
     if idx.ndim != input.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    if idx.size and (idx.min() < -input.shape[axis] or idx.max() >= input.shape[axis]):
         raise RuntimeError(
-            f"gather: index {int(idx.max())} is out of bounds for dimension {axis} with size "
-            f"{input.shape[axis]}"
+            f"{op}(): index of shape {tuple(idx.shape)} must have as many dimensions as the "
+            f"input of shape {tuple(input.shape)}"
         )
-    for d in range(input.ndim):
-        if d != axis and idx.shape[d] > input.shape[d]:
+    size = input._array.shape[axis] if input.ndim else 1
+    if idx.size:
+        low, high = int(idx.min()), int(idx.max())
+        if low < 0 or high >= size:
             raise RuntimeError(
-                f"Size does not match at dimension {d} expected index {list(idx.shape)} to be "
-                f"smaller than self {list(input.shape)} apart from dimension {axis}"
+                f"{op}(): index {low if low < 0 else high} is out of bounds for dimension "
+                f"{axis} with size {size}"
             )
-    if any(idx.shape[d] != input.shape[d] for d in range(input.ndim) if d != axis):
+    for name, shape in others:
+        for d in range(idx.ndim):
+            if d != axis and idx.shape[d] > shape[d]:
+                raise RuntimeError(
+                    f"{op}(): index of shape {tuple(idx.shape)} is larger than {name} of shape "
+                    f"{tuple(shape)} at dimension {d} (only dimension {axis} may differ)"
+                )
+    return idx
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j] = input[index[i][j]][j] for dim=0 (and likewise for other dims)."""
+    axis = _normalize_dim(dim, input.ndim, "gather")
+    idx = _check_index("gather", input, axis, index, [("input", input._array.shape)])
+    if input.ndim == 0:
+        return Gather.apply(input.reshape(1), 0, idx.reshape(1)).reshape(())
+    if any(idx.shape[d] != input._array.shape[d] for d in range(input.ndim) if d != axis):
         input = input[tuple(slice(0, idx.shape[d]) if d != axis else slice(None)
                             for d in range(input.ndim))]
     return Gather.apply(input, axis, idx)
@@ -182,8 +220,15 @@ class ScatterAdd(Primitive):
 
 
 def scatter_add(input, dim, index, src):
+    """out = input with out[index[i][j]][j] += src[i][j] for dim=0; repeats accumulate."""
     axis = _normalize_dim(dim, input.ndim, "scatter_add")
-    return ScatterAdd.apply(input, axis, index._array, src)
+    if not isinstance(src, Tensor) or src._array.dtype != input._array.dtype:
+        got = src.dtype if isinstance(src, Tensor) else type(src).__name__
+        raise RuntimeError(
+            f"scatter_add(): expected src of the input's dtype {input.dtype}, got {got}")
+    others = [("input", input._array.shape), ("src", src._array.shape)]
+    idx = _check_index("scatter_add", input, axis, index, others)
+    return ScatterAdd.apply(input, axis, idx, src)
 
 
 class MaskedFill(Primitive):
@@ -247,13 +292,27 @@ def argwhere(input):
 
 
 def one_hot(tensor, num_classes=-1):
+    """(*) int64 class indices to (*, num_classes) int64 rows of zeros with a single 1."""
     array = tensor._array
-    if array.dtype.kind not in "iu":
-        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if array.dtype != np.int64:
+        raise RuntimeError(
+            f"one_hot: expected an int64 (long) tensor of class indices, got {tensor.dtype}. "
+            "Hint: use .long()."
+        )
     if num_classes == -1:
-        num_classes = int(array.max()) + 1 if array.size else 0
-    if array.size and (array.min() < 0 or array.max() >= num_classes):
-        raise RuntimeError("Class values must be smaller than num_classes.")
+        if not array.size:
+            raise RuntimeError(
+                "one_hot: cannot infer the number of classes from an empty tensor; "
+                "pass num_classes")
+        num_classes = int(array.max()) + 1
+    if array.size and array.min() < 0:
+        raise RuntimeError(
+            f"one_hot: class values must be non-negative, got {int(array.min())}")
+    if array.size and array.max() >= num_classes:
+        raise RuntimeError(
+            f"one_hot: class values must be smaller than num_classes={num_classes}, got "
+            f"{int(array.max())}"
+        )
     out = np.zeros(array.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, array[..., None].astype(np.intp), 1, axis=-1)
     return _wrap(out)

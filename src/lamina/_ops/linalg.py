@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from lamina._ops._promote import binary
 from lamina._tensor import Tensor
 from lamina.autograd.function import Primitive
 
@@ -25,32 +24,36 @@ class Matmul(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        # Promote 1-D operands to matrices the way matmul did, then undo it on the way out.
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g = grad
+        # Treat 1-D operands as the matrices matmul made of them: a (k,) as (1, k), b (k,) as
+        # (k, 1). A row of ones left on grad_a is a leading axis the engine sums away.
         if a.ndim == 1:
-            g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
-        grad_a = grad_b = None
-        if need_a:
-            grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))
-            if a.ndim == 1:
-                grad_a = grad_a.reshape(-1, a.shape[0]).sum(0) if grad_a.ndim > 2 else grad_a[0]
+            a, grad = a[None, :], np.expand_dims(grad, -2)
+        vector_b = b.ndim == 1
+        if vector_b:
+            b, grad = b[:, None], np.expand_dims(grad, -1)
+        grad_a = np.matmul(grad, np.swapaxes(b, -1, -2)) if need_a else None
+        grad_b = None
         if need_b:
-            grad_b = np.matmul(np.swapaxes(a2, -1, -2), g)
-            if b.ndim == 1:
+            grad_b = np.matmul(np.swapaxes(a, -1, -2), grad)
+            if vector_b:
                 grad_b = grad_b[..., 0]
-                if grad_b.ndim > 1:
-                    grad_b = grad_b.reshape(-1, b.shape[0]).sum(0)
         return grad_a, grad_b
 
 
 def matmul(input, other):
-    a, b = binary(input, other)
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError("matmul: both arguments must be tensors")
+    """Matrix product with torch's rank rules: 1-D operands are vectors, batch dims broadcast."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(
+            f"matmul: both arguments must be tensors, got {type(input).__name__} and "
+            f"{type(other).__name__}"
+        )
+    a, b = input, other
+    if a._array.dtype != b._array.dtype:
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, got {a.dtype} and "
+            f"{b.dtype} (shapes {tuple(a.shape)} and {tuple(b.shape)}). "
+            f"Hint: convert one with .to({a.dtype})."
+        )
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got {a.ndim}D and {b.ndim}D. "

@@ -10,6 +10,7 @@ import numpy as np
 
 from lamina import _dtype
 from lamina._ops._promote import floating
+from lamina._ops.shape import Clone
 from lamina._tensor import Tensor, _normalize_dim, _wrap
 from lamina.autograd.function import Primitive
 
@@ -117,7 +118,9 @@ class Extreme(Primitive):
         out = (np.max if largest else np.min)(a, axis=axes, keepdims=True)
         ctx.save_for_backward(a, out)
         ctx.axes, ctx.keepdim = axes, keepdim
-        return out if keepdim else np.squeeze(out, axis=axes) if axes is not None else out.reshape(())
+        if keepdim:
+            return out
+        return out.reshape(()) if axes is None else np.squeeze(out, axis=axes)
 
     @staticmethod
     def backward(ctx, grad):
@@ -163,55 +166,79 @@ def _named(name, values, indices):
     return cls(values, indices)
 
 
-def _max_min(input, dim, keepdim, largest, other, name):
+def _check_reducible(input, axis, name):
+    if input._array.size == 0 and (axis is None or input._array.shape[axis] == 0):
+        where = "the whole tensor" if axis is None else f"dim {axis}"
+        raise IndexError(
+            f"{name}(): cannot reduce {where} of an empty tensor of shape "
+            f"{tuple(input.shape)}: there is no {name}imum of zero elements. "
+            "Hint: specify a dim of non-zero size, or use amax/amin on a non-empty tensor."
+        )
+
+
+def _max_min(input, dim, keepdim, largest, name):
     if isinstance(dim, Tensor):
         from lamina._ops.elementwise import maximum, minimum
 
         return (maximum if largest else minimum)(input, dim)
     if dim is None:
-        if input.numel() == 0:
+        if input._array.size == 0:
             raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
         return Extreme.apply(input, None, False, largest)
-    if input.ndim == 0:
-        return _named(name, input, _wrap(np.zeros((), np.int64)))
     axis = _normalize_dim(dim, input.ndim, name)
+    if input.ndim == 0:
+        return _named(name, Clone.apply(input), _wrap(np.zeros((), np.int64)))
+    _check_reducible(input, axis, name)
     values, indices = SelectAlong.apply(input, axis, keepdim, largest)
-    return _named(name, values, indices.to(_dtype.int64))
+    return _named(name, values, indices)
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
-    return _max_min(input, dim, keepdim, True, other, "max")
+def max(input, dim=None, keepdim=False):
+    """The largest element; with dim, a named tuple (values, indices); with a tensor, maximum."""
+    return _max_min(input, dim, keepdim, True, "max")
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
-    return _max_min(input, dim, keepdim, False, other, "min")
+def min(input, dim=None, keepdim=False):
+    """The smallest element; with dim, a named tuple (values, indices); with a tensor, minimum."""
+    return _max_min(input, dim, keepdim, False, "min")
+
+
+def _extreme(input, dim, keepdim, largest, name):
+    axes = _axes(dim, input.ndim, name)
+    if input._array.size == 0:
+        for axis in axes if axes is not None else range(input.ndim):
+            _check_reducible(input, axis, name[1:])
+    return Extreme.apply(input, axes, keepdim, largest)
 
 
 def amax(input, dim=(), keepdim=False):
-    return Extreme.apply(input, _axes(dim, input.ndim, "amax"), keepdim, True)
+    return _extreme(input, dim, keepdim, True, "amax")
 
 
 def amin(input, dim=(), keepdim=False):
-    return Extreme.apply(input, _axes(dim, input.ndim, "amin"), keepdim, False)
+    return _extreme(input, dim, keepdim, False, "amin")
+
+
+def _arg_extreme(input, dim, keepdim, function, name):
+    """Index of the first extreme (the flat index when dim is None), as int64."""
+    axis = None if dim is None else _normalize_dim(dim, input.ndim, name)
+    _check_reducible(input, axis, name[3:])
+    if axis is None:
+        out = np.asarray(function(input._array), dtype=np.int64)
+        return _wrap(out.reshape((1,) * input.ndim) if keepdim else out)
+    out = function(input._array, axis=axis, keepdims=keepdim)
+    return _wrap(np.asarray(out, dtype=np.int64))
 
 
 def argmax(input, dim=None, keepdim=False):
-    if dim is None:
-        out = np.asarray(np.argmax(input._array))
-        return _wrap(out.reshape((1,) * input.ndim) if keepdim else out.astype(np.int64))
-    axis = _normalize_dim(dim, input.ndim, "argmax")
-    return _wrap(np.argmax(input._array, axis=axis, keepdims=keepdim).astype(np.int64))
+    return _arg_extreme(input, dim, keepdim, np.argmax, "argmax")
 
 
 def argmin(input, dim=None, keepdim=False):
-    if dim is None:
-        out = np.asarray(np.argmin(input._array))
-        return _wrap(out.reshape((1,) * input.ndim) if keepdim else out.astype(np.int64))
-    axis = _normalize_dim(dim, input.ndim, "argmin")
-    return _wrap(np.argmin(input._array, axis=axis, keepdims=keepdim).astype(np.int64))
+    return _arg_extreme(input, dim, keepdim, np.argmin, "argmin")
 
 
 class Prod(Primitive):
@@ -282,12 +309,33 @@ def logsumexp(input, dim, keepdim=False):
     return out
 
 
+class Norm2(Primitive):
+    """sqrt(sum(a**2)) over axes; the gradient at an all-zero slice is 0, as in torch."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        out = np.sqrt(np.sum(a * a, axis=axes, keepdims=True))
+        ctx.save_for_backward(a, out)
+        ctx.keepdim = keepdim
+        if keepdim:
+            return out
+        return out.reshape(()) if axes is None else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = grad.reshape(out.shape)
+        scale = np.divide(grad, out, out=np.zeros_like(out), where=out != 0)
+        return a * scale, None, None
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     input = floating(input)
     if dtype is not None:
         input = input.to(dtype)
     if p in ("fro", 2, 2.0):
-        return sum(input * input, dim, keepdim).sqrt()
+        return Norm2.apply(input, _axes(dim, input.ndim, "norm"), keepdim)
     if p in (math.inf, float("inf")):
         return amax(input.abs(), () if dim is None else dim, keepdim)
     if p in (-math.inf, float("-inf")):

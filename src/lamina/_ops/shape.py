@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from lamina import _dtype
+from lamina._ops._promote import as_operand, promote_types
 from lamina._ops.index import Slice
 from lamina._tensor import Tensor, _normalize_dim, _wrap
 from lamina.autograd.function import Primitive
@@ -96,15 +98,16 @@ def reshape(input, *shape):
     return Reshape.apply(input, shape)
 
 
-def _alias(input):
-    t = _wrap(input._array)
+def _alias(input, array=None):
+    """A new tensor sharing `input`'s memory and version counter, outside autograd."""
+    t = _wrap(input._array if array is None else array)
     t._vc = input._vc
     return t
 
 
 def view(input, *shape):
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        return input.to(shape[0])  # view(dtype)
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        return _view_dtype(input, shape[0])
     shape = _infer_shape(input, _shape_args(shape), "view")
     if not input._array.flags.c_contiguous:
         try:
@@ -115,6 +118,17 @@ def view(input, *shape):
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
     return Reshape.apply(input, shape)
+
+
+def _view_dtype(input, dtype):
+    """Reinterpret the bytes as another dtype of the same size (not differentiable)."""
+    if dtype.itemsize != input._array.itemsize:
+        raise RuntimeError(
+            f"view: viewing a {input.dtype} tensor as {dtype} needs dtypes of the same size; "
+            f"{input._array.itemsize} != {dtype.itemsize} bytes. Hint: use .to({dtype}) to "
+            "convert values instead."
+        )
+    return _alias(input, input._array.view(dtype.numpy))
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -177,22 +191,21 @@ def permute(input, *dims):
     dims = _shape_args(dims)
     if len(dims) != input.ndim:
         raise RuntimeError(
-            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
-            f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is "
-            f"not equal to len(dims) = {len(dims)}"
+            f"permute: the order {list(dims)} must name each of the {input.ndim} dimensions of "
+            f"the input of shape {tuple(input.shape)} once, but has {len(dims)} entries"
         )
     axes = tuple(_normalize_dim(d, input.ndim, "permute") for d in dims)
     if len(set(axes)) != len(axes):
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
+        raise RuntimeError(f"permute: duplicate dims are not allowed, got {list(dims)}")
     return Permute.apply(input, axes)
 
 
 def transpose(input, dim0, dim1):
-    if input.ndim == 0:
-        return _alias(input)
     axes = list(range(input.ndim))
-    a, b = _normalize_dim(dim0, input.ndim, "transpose"), _normalize_dim(dim1, input.ndim, "transpose")
-    axes[a], axes[b] = axes[b], axes[a]
+    a = _normalize_dim(dim0, input.ndim, "transpose")
+    b = _normalize_dim(dim1, input.ndim, "transpose")
+    if input.ndim:
+        axes[a], axes[b] = axes[b], axes[a]
     return Permute.apply(input, tuple(axes))
 
 
@@ -202,7 +215,7 @@ swapaxes = swapdims = transpose
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, 1) if input.ndim == 2 else _alias(input)
+    return Permute.apply(input, (1, 0) if input.ndim == 2 else tuple(range(input.ndim)))
 
 
 def movedim(input, source, destination):
@@ -242,6 +255,11 @@ def expand(input, *sizes):
         )
     shape = input._array.shape
     offset = len(sizes) - len(shape)
+    if any(s < 0 for s in sizes[:offset]) or any(s < -1 for s in sizes):
+        raise RuntimeError(
+            f"expand: invalid size in {list(sizes)} for a tensor of shape {tuple(shape)}: -1 "
+            "keeps an existing dimension, so new leading dimensions need explicit sizes >= 0"
+        )
     target = tuple(
         shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(sizes)
     )
@@ -307,21 +325,32 @@ def _check_tensors(tensors, op):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
-    if not all(isinstance(t, Tensor) for t in tensors):
-        raise TypeError(f"{op}(): expected a sequence of Tensors")
-    dtypes = {t._array.dtype for t in tensors}
-    if len(dtypes) > 1:
-        from lamina._ops._promote import result_dtype
-        from lamina import _dtype
-
-        common = _dtype.from_numpy_dtype(result_dtype(*tensors))
-        tensors = [t.to(common) for t in tensors]
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{op}(): expected a sequence of Tensors, but item {i} is {type(t).__name__}"
+            )
+    first = tensors[0]._array.dtype
+    if any(t._array.dtype != first for t in tensors):
+        # torch promotes across the list (all tensors count as dimensioned here)
+        common = first
+        for t in tensors:
+            common = promote_types(common, t._array.dtype)
+        tensors = [as_operand(t, common) for t in tensors]
     return tensors
 
 
 def cat(tensors, dim=0):
-    tensors = [t for t in _check_tensors(tensors, "cat") if not (t.ndim == 1 and t.numel() == 0)] or list(tensors)[:1]
+    tensors = _check_tensors(tensors, "cat")
+    # torch's legacy rule: 1-D empty tensors are skipped, whatever the other shapes
+    tensors = [t for t in tensors if t._array.shape != (0,)] or tensors[:1]
     ref = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated. "
+                "Hint: use stack(), or unsqueeze(0) the scalars first."
+            )
     axis = _normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
         if t.ndim != ref.ndim or any(
@@ -364,8 +393,11 @@ def split(tensor, split_size_or_sections, dim=0):
     size = tensor._array.shape[axis]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0 and size:
-            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step < 0 or (step == 0 and size):
+            raise RuntimeError(
+                f"split: split_size must be positive (0 only for an empty dimension), got "
+                f"{step} for dimension {axis} of size {size}"
+            )
         sizes = [min(step, size - start) for start in range(0, size, step)] if size else [0]
     else:
         sizes = list(split_size_or_sections)
