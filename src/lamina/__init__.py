@@ -36,6 +36,7 @@ from lamina._ops.elementwise import (  # noqa: F401
     logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, multiply, ne,
     neg, negative, not_equal, pow, reciprocal, relu, remainder, round, rsqrt, rsub, sigmoid,
     sign, sin, sqrt, square, sub, subtract, tanh, true_divide, trunc, where,
+    clamp_max, clamp_min, float_power, frac,
 )
 from lamina._ops.index import (  # noqa: F401
     argwhere, gather, index_select, masked_fill, masked_select, nonzero, scatter_add,
