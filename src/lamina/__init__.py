@@ -66,6 +66,7 @@ from lamina.autograd.grad_mode import (  # noqa: F401
 from lamina import autograd  # noqa: F401,E402
 from lamina.serialization import load, save  # noqa: F401,E402
 from lamina._interop import from_dlpack  # noqa: F401,E402
+from lamina._summary import ModelStatistics, summary  # noqa: F401,E402
 
 __version__ = "0.1.0"
 
