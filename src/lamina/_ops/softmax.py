@@ -111,3 +111,130 @@ def log_softmax(input: Tensor, dim: int, dtype: _dtype.dtype | None = None) -> T
     """log(softmax(input, dim)) computed without forming the softmax (finite for huge logits)."""
     input, axis = _prepare(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(input, axis)
+
+
+# ---------------------------------------------------------------- losses over class scores
+# Both take scores of shape (N, C, *) and integer targets of shape (N, *); the class axis is 1.
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _class_targets(target, weight, ignore_index, classes, dtype):
+    """(index of shape (N, 1, *) safe to gather with, per-sample weight (0 where ignored))."""
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    if safe.size:
+        low, high = safe.min(), safe.max()
+        if low < 0 or high >= classes:
+            bad = int(low if low < 0 else high)
+            raise IndexError(
+                f"Target {bad} is out of bounds: class indices must lie in [0, {classes - 1}] "
+                f"for input with {classes} classes (or equal ignore_index={ignore_index})."
+            )
+    sample_weight = valid.astype(dtype) if weight is None else weight[safe] * valid
+    return np.expand_dims(safe, 1), sample_weight
+
+
+def _reduce_samples(loss, sample_weight, reduction):
+    """The per-sample loss reduced; 'mean' divides by the total weight of the kept samples."""
+    if reduction == "none":
+        return loss, None
+    total = loss.sum(dtype=loss.dtype)
+    if reduction == "sum":
+        return np.asarray(total), None
+    denominator = sample_weight.sum(dtype=loss.dtype)
+    # all samples ignored: 0 / 0 gives nan, as in torch
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(total / denominator), denominator
+
+
+def _per_sample_upstream(grad, sample_weight, reduction, denominator):
+    """The gradient reaching each sample's loss, times its weight (zero where ignored)."""
+    if reduction == "mean":
+        grad = grad / denominator
+    return grad * sample_weight
+
+
+class CrossEntropy(Primitive):
+    """Cross-entropy of class scores against class indices: fused log-softmax and gather.
+
+    loss_i = (1 - s) * w[t_i] * -log p[t_i] + (s / C) * sum_c w_c * -log p_c for label
+    smoothing s; the backward is p * (sum of the weights) - (the weights of the targets).
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, smoothing, reduction):
+        work = _widen(x)
+        classes = x.shape[1]
+        weight = None if weight is None else _widen(weight)
+        index, sample_weight = _class_targets(target, weight, ignore_index, classes, work.dtype)
+        shifted = _shifted(work, 1)
+        probs = np.exp(shifted)
+        total = np.sum(probs, axis=1, keepdims=True)
+        log_total = np.log(total)
+        loss = (log_total - np.take_along_axis(shifted, index, 1))[:, 0]
+        loss *= sample_weight
+        if smoothing:
+            # sum_c w_c * -log p_c = W * log(sum exp) - sum_c w_c * shifted_c
+            if weight is None:
+                spread = classes * log_total[:, 0] - shifted.sum(axis=1)
+            else:
+                view = (1, classes) + (1,) * (x.ndim - 2)
+                spread = weight.sum() * log_total[:, 0] - (shifted * weight.reshape(view)).sum(1)
+            spread *= target != ignore_index
+            loss *= 1 - smoothing
+            loss += (smoothing / classes) * spread
+        out, denominator = _reduce_samples(loss, sample_weight, reduction)
+        probs /= total
+        ctx.meta = (x.dtype, index, sample_weight, weight, target != ignore_index, smoothing,
+                    reduction, denominator)
+        ctx.save_for_backward(probs)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (probs,) = ctx.saved_tensors
+        dtype, index, sample_weight, weight, valid, smoothing, reduction, denominator = ctx.meta
+        grad = _widen(grad)
+        classes = probs.shape[1]
+        picked = _per_sample_upstream(grad, sample_weight, reduction, denominator)
+        if not smoothing:
+            result = probs * np.expand_dims(picked, 1)
+            np.put_along_axis(result, index, np.take_along_axis(result, index, 1)
+                              - np.expand_dims(picked, 1), 1)
+            return result.astype(dtype, copy=False), None, None, None, None, None
+        picked *= 1 - smoothing
+        spread = _per_sample_upstream(grad, valid, reduction, denominator) * (smoothing / classes)
+        total_weight = classes if weight is None else weight.sum()
+        result = probs * np.expand_dims(picked + spread * total_weight, 1)
+        np.put_along_axis(result, index, np.take_along_axis(result, index, 1)
+                          - np.expand_dims(picked, 1), 1)
+        if weight is None:
+            result -= np.expand_dims(spread, 1)
+        else:
+            view = (1, classes) + (1,) * (probs.ndim - 2)
+            result -= np.expand_dims(spread, 1) * weight.reshape(view)
+        return result.astype(dtype, copy=False), None, None, None, None, None
+
+
+class NllLoss(Primitive):
+    """-input[i, t_i] * w[t_i], reduced: the loss on log-probabilities of shape (N, C, *)."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        work = _widen(x)
+        weight = None if weight is None else _widen(weight)
+        index, sample_weight = _class_targets(target, weight, ignore_index, x.shape[1],
+                                              work.dtype)
+        loss = -np.take_along_axis(work, index, 1)[:, 0]
+        loss *= sample_weight
+        out, denominator = _reduce_samples(loss, sample_weight, reduction)
+        ctx.meta = (x.shape, x.dtype, index, sample_weight, reduction, denominator)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype, index, sample_weight, reduction, denominator = ctx.meta
+        picked = _per_sample_upstream(_widen(grad), sample_weight, reduction, denominator)
+        result = np.zeros(shape, dtype=picked.dtype)
+        np.put_along_axis(result, index, -np.expand_dims(picked, 1), 1)
+        return result.astype(dtype, copy=False), None, None, None, None

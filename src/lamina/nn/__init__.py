@@ -38,6 +38,20 @@ from lamina.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2
 from lamina.nn.modules.flatten import Flatten, Unflatten  # noqa: F401,E402
 from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
 from lamina.nn.modules.linear import Bilinear, Identity, Linear  # noqa: F401,E402
+from lamina.nn.modules.loss import (  # noqa: F401,E402
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
+)
 from lamina.nn.modules.module import Module  # noqa: F401
 from lamina.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: F401,E402
 from lamina.nn.modules.sparse import Embedding  # noqa: F401,E402

@@ -44,6 +44,20 @@ from lamina.nn._functional.dropout import (  # noqa: F401,E402
     dropout2d,
 )
 from lamina.nn._functional.linear import bilinear, linear  # noqa: F401,E402
+from lamina.nn._functional.loss import (  # noqa: F401,E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
+)
 from lamina.nn._functional.normalization import (  # noqa: F401,E402
     batch_norm,
     group_norm,

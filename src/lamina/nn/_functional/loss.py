@@ -1,0 +1,480 @@
+"""The losses of nn.functional. `reduction` is handled once, in `_reduce`.
+
+Cross-entropy and NLL with class indices are fused primitives (`lamina._ops.softmax`); the
+binary cross-entropies are elementwise primitives here (their gradients follow torch's
+formulas, not the derivative of a clamped log); the rest are compositions of core ops.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+import lamina
+from lamina._ops import _promote
+from lamina._ops.softmax import REDUCTIONS, CrossEntropy, NllLoss, log_softmax
+from lamina._tensor import Tensor
+from lamina.autograd.function import Primitive
+
+
+# ---------------------------------------------------------------- shared argument handling
+def _reduction(size_average, reduce, reduction: str, stacklevel: int = 3) -> str:
+    """The reduction to use, mapping torch's legacy size_average/reduce flags as torch does."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = ("mean" if size_average else "sum") if reduce else "none"
+        warnings.warn(
+            f"size_average and reduce args will be deprecated, please use "
+            f"reduction='{reduction}' instead.", stacklevel=stacklevel)
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"{reduction} is not a valid value for reduction; expected 'none', 'mean' or 'sum'"
+        )
+    return reduction
+
+
+def _reduce(loss: Tensor, reduction: str, total_weight: Tensor | None = None) -> Tensor:
+    """'none' keeps the elementwise loss; 'sum' adds it up; 'mean' averages it (or divides
+    by total_weight, for losses whose mean is weighted)."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum" or total_weight is not None:
+        total = loss.sum()
+        return total if reduction == "sum" else total / total_weight
+    return loss.mean()
+
+
+def _shape(value) -> tuple:
+    return tuple(value._array.shape)
+
+
+def _pair(op: str, input: Tensor, target: Tensor, warn: bool = True):
+    """input and target promoted to one floating dtype and broadcast-checked (torch warns
+    when their sizes differ and broadcasts anyway)."""
+    _expect_tensor(op, "input", input)
+    _expect_tensor(op, "target", target)
+    if _shape(input) != _shape(target):
+        try:
+            np.broadcast_shapes(_shape(input), _shape(target))
+        except ValueError:
+            raise RuntimeError(
+                f"{op}: input of shape {_shape(input)} and target of shape {_shape(target)} "
+                "cannot be broadcast together. Hint: they should have the same shape."
+            ) from None
+        if warn:
+            warnings.warn(
+                f"Using a target size ({target.shape}) that is different to the input size "
+                f"({input.shape}). This will likely lead to incorrect results due to "
+                "broadcasting. Please ensure they have the same size.", stacklevel=3)
+    return _promote.binary(input, target, floating=True)
+
+
+def _expect_tensor(op: str, name: str, value) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(value).__name__}")
+
+
+def _expect_float(op: str, name: str, value: Tensor, hint: str) -> None:
+    if value._array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: expected {name} of a floating point dtype, got {value.dtype}. Hint: {hint}"
+        )
+
+
+def _expect_same_shape(op: str, input: Tensor, target: Tensor) -> None:
+    if _shape(input) != _shape(target):
+        raise ValueError(
+            f"{op}: target size {_shape(target)} must be the same as input size "
+            f"{_shape(input)}"
+        )
+
+
+def _weighted(op, loss: Tensor, weight, reduction: str, weighted_mean: bool) -> Tensor:
+    if weight is None:
+        return _reduce(loss, reduction)
+    if _shape(weight) != _shape(loss):
+        raise ValueError(
+            f"{op}: weights and input must have the same size, got weight "
+            f"{_shape(weight)} for input {_shape(loss)}"
+        )
+    loss = loss * weight
+    return _reduce(loss, reduction, weight.sum() if weighted_mean else None)
+
+
+# ---------------------------------------------------------------- regression losses
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error: (input - target)**2, reduced."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _pair("mse_loss", input, target)
+    difference = input - target
+    return _weighted("mse_loss", difference * difference, weight, reduction, True)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error: |input - target|, reduced."""
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _pair("l1_loss", input, target)
+    return _weighted("l1_loss", (input - target).abs(), weight, reduction, True)
+
+
+def _quadratic_near_zero(input, target, threshold: float, scale: float):
+    """|d| below threshold: 0.5 d**2 * scale; above: |d| - 0.5 * threshold (times 1/scale)."""
+    distance = (input - target).abs()
+    quadratic = distance * distance * (0.5 * scale)
+    return lamina.where(distance < threshold, quadratic, distance - 0.5 * threshold)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",
+                   beta=1.0):
+    """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (beta=0 is the L1 loss)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    input, target = _pair("smooth_l1_loss", input, target)
+    if beta == 0:
+        return _reduce((input - target).abs(), reduction)
+    return _reduce(_quadratic_near_zero(input, target, beta, 1.0 / beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d**2 where |d| < delta, else delta * (|d| - 0.5 delta): smooth_l1 scaled by delta."""
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got "
+                           f"{delta}")
+    input, target = _pair("huber_loss", input, target)
+    loss = _quadratic_near_zero(input, target, delta, 1.0 / delta) * delta
+    return _weighted("huber_loss", loss, weight, reduction, False)
+
+
+# ---------------------------------------------------------------- binary classification
+class BinaryCrossEntropy(Primitive):
+    """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100, as torch does."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        log_x = np.maximum(np.log(x), -100)
+        log_rest = np.maximum(np.log1p(-x), -100)
+        ctx.save_for_backward(x, t)
+        # (t - 1) * log(1 - x) - t * log(x), the order torch evaluates it in
+        return (t - 1) * log_rest - t * log_x
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad
+        grad_x = grad_t = None
+        if need_x:
+            # torch's formula: (x - t) / max(x (1 - x), 1e-12), finite where the log clamps
+            grad_x = grad * (x - t) / np.maximum((1 - x) * x, 1e-12)
+        if need_t:
+            grad_t = grad * (np.log1p(-x) - np.log(x))
+        return grad_x, grad_t
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """Binary cross-entropy of probabilities input (in [0, 1]) against target, reduced."""
+    op = "binary_cross_entropy"
+    reduction = _reduction(size_average, reduce, reduction)
+    _expect_tensor(op, "input", input)
+    _expect_tensor(op, "target", target)
+    if _shape(input) != _shape(target):
+        raise ValueError(
+            f"{op}: using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
+    _expect_float(op, "input", input, "it should hold probabilities; apply sigmoid first")
+    _expect_float(op, "target", target, "targets are probabilities: call target.float()")
+    if target._array.dtype != input._array.dtype:
+        target = target.to(input.dtype)
+    for name, value in (("input", input), ("target", target)):
+        array = value._array
+        if array.size and (array.min() < 0 or array.max() > 1):
+            raise RuntimeError(
+                f"{op}: all elements of {name} should be between 0 and 1. "
+                + ("Hint: for raw scores use binary_cross_entropy_with_logits "
+                   "(nn.BCEWithLogitsLoss)." if name == "input" else "")
+            )
+    loss = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class BinaryCrossEntropyWithLogits(Primitive):
+    """(1 - t) x + (1 + (pos_weight - 1) t) log(1 + exp(-x)), finite for any logit x."""
+
+    @staticmethod
+    def forward(ctx, x, t, pos_weight):
+        # log(1 + exp(-x)) without overflow: max(-x, 0) + log1p(exp(-|x|))
+        softplus = np.log1p(np.exp(-np.abs(x)))
+        softplus += np.maximum(-x, 0)
+        ctx.save_for_backward(x, t, pos_weight, softplus)
+        if pos_weight is not None:
+            softplus = softplus * ((pos_weight - 1) * t + 1)
+        return (1 - t) * x + softplus
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, pos_weight, softplus = ctx.saved_tensors
+        need_x, need_t, need_pos = ctx.needs_input_grad
+        grad_x = grad_t = grad_pos = None
+        if need_x:
+            if pos_weight is None:
+                grad_x = grad * (_sigmoid(x) - t)
+            else:
+                weighted = pos_weight * t
+                grad_x = grad * ((weighted + 1 - t) * _sigmoid(x) - weighted)
+        if need_t:
+            weight = 1 if pos_weight is None else pos_weight
+            grad_t = grad * (weight * softplus - x - softplus)
+        if need_pos:
+            grad_pos = grad * t * softplus
+        return grad_x, grad_t, grad_pos
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """Sigmoid and binary cross-entropy in one stable step, on raw scores input."""
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(size_average, reduce, reduction)
+    _expect_tensor(op, "input", input)
+    _expect_tensor(op, "target", target)
+    if _shape(input) != _shape(target):
+        raise ValueError(
+            f"{op}: target size ({target.shape}) must be the same as input size "
+            f"({input.shape})"
+        )
+    _expect_float(op, "input", input, "call input.float()")
+    _expect_float(op, "target", target, "targets are probabilities: call target.float()")
+    if target._array.dtype != input._array.dtype:
+        target = target.to(input.dtype)
+    if pos_weight is not None:
+        if pos_weight._array.dtype != input._array.dtype:
+            pos_weight = pos_weight.to(input.dtype)
+        try:
+            np.broadcast_shapes(_shape(pos_weight), _shape(input))
+        except ValueError:
+            raise RuntimeError(
+                f"{op}: pos_weight of shape {_shape(pos_weight)} cannot be broadcast to input "
+                f"{_shape(input)}. Hint: give one weight per class, of shape (C,)."
+            ) from None
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- multi-class classification
+def _check_class_weight(op, weight, classes):
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != classes):
+        raise RuntimeError(
+            f"{op}: expected weight to be a 1-D tensor with one value per class ({classes}), "
+            f"got shape {_shape(weight)}"
+        )
+
+
+def _check_class_target(op, input, target, allow_probabilities):
+    """Whether target holds class probabilities (True) or class indices (False)."""
+    shape, target_shape = _shape(input), _shape(target)
+    if target._array.dtype.kind == "f":
+        if allow_probabilities and target_shape == shape:
+            return True
+        raise RuntimeError(
+            f"{op}: got a {target.dtype} target of shape {target_shape} for input of shape "
+            f"{shape}. Class indices must be int64 (call target.long())"
+            + (f"; class probabilities must be floating point of the input's shape {shape}."
+               if allow_probabilities else ".")
+        )
+    if target._array.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(
+            f"{op}: expected class indices of dtype int64 (or uint8), got {target.dtype}. "
+            "Hint: call target.long()."
+        )
+    expected = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    if target_shape != expected:
+        if len(shape) > 1 and target_shape[:1] != shape[:1] and len(target_shape) >= 1:
+            raise ValueError(
+                f"{op}: expected input batch_size ({shape[0]}) to match target batch_size "
+                f"({target_shape[0]}); input {shape}, target {target_shape}."
+            )
+        raise RuntimeError(
+            f"{op}: for input of shape {shape} expected class indices of shape {expected}, "
+            f"got {target_shape}. Hint: input is (N, C) or (N, C, d1, ...) and target "
+            "(N,) or (N, d1, ...)."
+        )
+    return False
+
+
+def _batched(input, target):
+    """Unbatched (C,) scores and a 0-d target as a batch of one."""
+    if input.ndim == 1:
+        return input.reshape(1, -1), _wrap_index(target._array.reshape(1)), True
+    return input, target, False
+
+
+def _wrap_index(array):
+    from lamina._tensor import _wrap
+
+    return _wrap(array)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of raw class scores input (N, C, *) or (C,) against class indices
+    (N, *) or class probabilities (input's shape), with class weights and label smoothing."""
+    op = "cross_entropy"
+    reduction = _reduction(size_average, reduce, reduction)
+    _expect_tensor(op, "input", input)
+    _expect_tensor(op, "target", target)
+    _expect_float(op, "input", input, "input holds raw class scores; call input.float()")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: input must have a class dim: (C,), (N, C) or (N, C, d1, ...)")
+    classes = input.shape[0 if input.ndim == 1 else 1]
+    _check_class_weight(op, weight, classes)
+    if _check_class_target(op, input, target, True):
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing, classes)
+    input, target, unbatched = _batched(input, target)
+    out = CrossEntropy.apply(input, target._array, weight, ignore_index, label_smoothing,
+                             reduction)
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def _soft_cross_entropy(input, target, weight, reduction, smoothing, classes):
+    dim = 0 if input.ndim == 1 else 1
+    if target._array.dtype != input._array.dtype:
+        target = target.to(input.dtype)
+    if smoothing:
+        target = target * (1 - smoothing) + smoothing / classes
+    log_probs = log_softmax(input, dim)
+    if weight is not None:
+        view = (classes,) + (1,) * (input.ndim - dim - 1)
+        target = target * weight.reshape(view)
+    return _reduce(-(log_probs * target).sum(dim), reduction)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of log-probabilities input (N, C, *) or (C,) at class
+    indices target (N, *), weighted per class; ignore_index samples count for nothing."""
+    op = "nll_loss"
+    reduction = _reduction(size_average, reduce, reduction)
+    _expect_tensor(op, "input", input)
+    _expect_tensor(op, "target", target)
+    _expect_float(op, "input", input, "input holds log-probabilities (log_softmax output)")
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: input must have a class dim: (C,), (N, C) or (N, C, d1, ...)")
+    classes = input.shape[0 if input.ndim == 1 else 1]
+    _check_class_weight(op, weight, classes)
+    _check_class_target(op, input, target, False)
+    input, target, unbatched = _batched(input, target)
+    out = NllLoss.apply(input, target._array, weight, ignore_index, reduction)
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence of target from input (log-probabilities): target * (log
+    target - input), reduced; 'batchmean' divides the sum by the batch size."""
+    if reduction == "batchmean":
+        if size_average is not None or reduce is not None:
+            reduction = _reduction(size_average, reduce, "mean")
+    else:
+        reduction = _reduction(size_average, reduce, reduction)
+        if reduction == "mean":
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the "
+                "support size.'batchmean' divides only by the batch size, and aligns with the "
+                "KL div math definition.'mean' will be changed to behave the same as "
+                "'batchmean' in the next major release.", stacklevel=2)
+    input, target = _pair("kl_div", input, target, warn=False)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # 0 * log 0 counts as 0: take the log of 1 where the target is 0
+        positive = target > 0
+        safe = lamina.where(positive, target, lamina.ones_like(target))
+        loss = target * (safe.log() - input)
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- embedding and ranking losses
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) where target is 1; max(0, cos(x1, x2) - margin) where it is -1."""
+    op = "cosine_embedding_loss"
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, value in (("input1", input1), ("input2", input2), ("target", target)):
+        _expect_tensor(op, name, value)
+    if _shape(input1) != _shape(input2) or input1.ndim not in (1, 2) or (
+            target.ndim != input1.ndim - 1) or _shape(target) != _shape(input1)[:-1]:
+        raise RuntimeError(
+            f"{op}: expected input1 and input2 of shape (N, D) or (D,) and target of shape "
+            f"(N,) or (), got input1 {_shape(input1)}, input2 {_shape(input2)}, target "
+            f"{_shape(target)}"
+        )
+    eps = 1e-12  # torch's guard against zero vectors
+    dot = (input1 * input2).sum(-1)
+    squared1 = (input1 * input1).sum(-1) + eps
+    squared2 = (input2 * input2).sum(-1) + eps
+    cosine = dot / (squared1 * squared2).sqrt()
+    zeros = lamina.zeros_like(cosine)
+    similar = lamina.where(target == 1, 1 - cosine, zeros)
+    dissimilar = lamina.where(target == -1, (cosine - margin).clamp(min=0), zeros)
+    return _reduce(similar + dissimilar, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin): rank input1 above input2 when target=1."""
+    op = "margin_ranking_loss"
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, value in (("input1", input1), ("input2", input2), ("target", target)):
+        _expect_tensor(op, name, value)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(
+            f"{op}: all input tensors should have the same number of dimensions, got input1 "
+            f"{_shape(input1)}, input2 {_shape(input2)}, target {_shape(target)}"
+        )
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def _pairwise_distance(x1, x2, p, eps):
+    difference = x1 - x2 + eps
+    if p == 2:
+        return (difference * difference).sum(-1).sqrt()
+    return lamina.norm(difference, p, dim=-1)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, d(anchor, positive) - d(anchor, negative) + margin) with the p-norm distance."""
+    op = "triplet_margin_loss"
+    reduction = _reduction(size_average, reduce, reduction)
+    for name, value in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        _expect_tensor(op, name, value)
+    if not anchor.ndim == positive.ndim == negative.ndim or anchor.ndim not in (1, 2):
+        raise RuntimeError(
+            f"{op}: the anchor, positive, and negative tensors are expected to have the same "
+            f"number of dimensions (1 or 2), got anchor {_shape(anchor)}, positive "
+            f"{_shape(positive)} and negative {_shape(negative)}"
+        )
+    to_positive = _pairwise_distance(anchor, positive, p, eps)
+    to_negative = _pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = lamina.minimum(to_negative, _pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + to_positive - to_negative).clamp(min=0), reduction)
+
