@@ -193,10 +193,14 @@ def _forward_pass(model, x, batch_dim, use_cache, mode, meta, verbose, columns, 
                 model(*x, **kwargs)
     except Exception as error:
         records = recorder.records
-        failed = [r for r in records if not r.executed]
-        if failed:
-            failed[-1].failed = True
-            failed[-1].input_size = size_of(failed[-1].call_args or (), batch_dim)[0]
+        running = [r for r in records if not r.executed]  # the failing layer and its callers
+        for record in running:
+            try:
+                record.input_size = size_of(record.call_args or (), batch_dim)[0]
+            except TypeError:  # an argument the table cannot size: leave the cell empty
+                pass
+        if running:
+            running[-1].failed = True
         _add_missing_containers(records)
         _number_rows(records)
         formatting = FormattingOptions(depth, verbose, columns, col_width, rows)
