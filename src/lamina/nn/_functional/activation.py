@@ -16,12 +16,15 @@ from lamina._ops import elementwise
 from lamina._ops import softmax as _softmax
 from lamina._tensor import Tensor
 from lamina.autograd.function import Primitive
+from lamina.autograd.grad_mode import is_grad_enabled
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
+# torch's hardsigmoid backward uses 1/6 rounded to float32, in float64 too; we match that quirk
+_ONE_SIXTH = float(np.float32(1 / 6))
 
 
 def _require_float(input: Tensor, op: str) -> None:
@@ -35,6 +38,24 @@ def _require_float(input: Tensor, op: str) -> None:
 def _finish(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
     """`result`, or written back into `input` when the caller asked for the in-place form."""
     return input._assign(result) if inplace else result
+
+
+def _apply(primitive, input: Tensor, *args) -> Tensor:
+    # float16 is computed in float32 and rounded once, as torch's CPU kernels do
+    if input._array.dtype == np.float16:
+        return primitive.apply(input.float(), *args).half()
+    return primitive.apply(input, *args)
+
+
+def _run(primitive, input: Tensor, inplace: bool, *args) -> Tensor:
+    """primitive(input, *args), optionally written back into input.
+
+    In place with autograd recording, the primitive works on a copy: its backward reads the
+    input, which the write-back overwrites.
+    """
+    if inplace and input._requires_grad and is_grad_enabled():
+        return input._assign(_apply(primitive, input.clone(), *args))
+    return _finish(input, _apply(primitive, input, *args), inplace)
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -110,16 +131,13 @@ class LeakyRelu(Primitive):
     @staticmethod
     def forward(ctx, a, slope):
         ctx.slope = slope
-        out = np.where(a > 0, a, a * slope)
-        # the sign of the output tells backward which side it was on (for slope >= 0),
-        # so the in-place form may overwrite the input
-        ctx.save_for_backward(out if slope >= 0 else a)
-        return out
+        ctx.save_for_backward(a)
+        return np.where(a > 0, a, a * slope)
 
     @staticmethod
     def backward(ctx, grad):
-        (saved,) = ctx.saved_tensors
-        return np.where(saved > 0, grad, grad * ctx.slope), None
+        (a,) = ctx.saved_tensors
+        return np.where(a > 0, grad, grad * ctx.slope), None
 
 
 class Elu(Primitive):
@@ -131,7 +149,7 @@ class Elu(Primitive):
         negative *= scale * alpha
         out = np.where(a > 0, a * scale, negative)
         ctx.constants = (alpha, scale, input_scale)
-        # with alpha >= 0 the output's sign gives the branch, so in-place forms work
+        # backward needs the output (it holds the exp); with alpha >= 0 its sign is the branch
         ctx.save_for_backward(out, a if alpha < 0 else None)
         return out
 
@@ -222,7 +240,7 @@ class Hardsigmoid(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * ((a > -3) & (a < 3)) / 6
+        return grad * ((a > -3) & (a < 3)) * _ONE_SIXTH
 
 
 class Hardswish(Primitive):
@@ -234,9 +252,9 @@ class Hardswish(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        # torch's piecewise derivative: 0 below -3, x/3 + 1/2 up to 3 (inclusive), 1 above
+        # torch's piecewise derivative: 0 up to -3, x/3 + 1/2 strictly between, 1 from 3 on
         middle = grad * (a / 3 + 0.5)
-        return np.where(a < -3, 0, np.where(a <= 3, middle, grad))
+        return np.where(a <= -3, 0, np.where(a < 3, middle, grad))
 
 
 class Threshold(Primitive):
@@ -266,7 +284,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val="
                          f"{min_val} > max_val={max_val}")
-    return _finish(input, Hardtanh.apply(input, min_val, max_val), inplace)
+    return _run(Hardtanh, input, inplace, min_val, max_val)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -279,7 +297,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     _require_float(input, "leaky_relu")
-    return _finish(input, LeakyRelu.apply(input, negative_slope), inplace)
+    return _run(LeakyRelu, input, inplace, negative_slope)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -312,7 +330,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     _require_float(input, "elu")
-    return _finish(input, Elu.apply(input, alpha, 1.0, 1.0), inplace)
+    return _run(Elu, input, inplace, alpha, 1.0, 1.0)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -321,14 +339,14 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     _require_float(input, "selu")
-    return _finish(input, Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+    return _run(Elu, input, inplace, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     _require_float(input, "celu")
     if alpha == 0:
         raise RuntimeError("celu: alpha cannot be 0 (CELU divides the input by alpha)")
-    return _finish(input, Elu.apply(input, alpha, 1.0, 1.0 / alpha), inplace)
+    return _run(Elu, input, inplace, alpha, 1.0, 1.0 / alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -336,17 +354,17 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         raise RuntimeError(f"gelu: approximate argument must be either 'none' or 'tanh', "
                            f"got {approximate!r}")
     _require_float(input, "gelu")
-    return Gelu.apply(input, approximate)
+    return _apply(Gelu, input, approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     _require_float(input, "silu")
-    return _finish(input, Silu.apply(input), inplace)
+    return _run(Silu, input, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     _require_float(input, "mish")
-    return _finish(input, Mish.apply(input), inplace)
+    return _run(Mish, input, inplace)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -359,17 +377,17 @@ def tanh(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     _require_float(input, "hardsigmoid")
-    return _finish(input, Hardsigmoid.apply(input), inplace)
+    return _run(Hardsigmoid, input, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     _require_float(input, "hardswish")
-    return _finish(input, Hardswish.apply(input), inplace)
+    return _run(Hardswish, input, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     _require_float(input, "softplus")
-    return Softplus.apply(input, beta, threshold)
+    return _apply(Softplus, input, beta, threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -385,7 +403,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    return _finish(input, Threshold.apply(input, threshold, value), inplace)
+    return _run(Threshold, input, inplace, threshold, value)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
