@@ -29,6 +29,7 @@ def as_tensor_like(value, like):
 
 
 class ToDtype(Primitive):
+    grad_fn_name = "ToCopyBackward0"  # torch's name for this node
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.dtype = a.dtype
@@ -60,6 +61,7 @@ def clone(input):
 # ---------------------------------------------------------------- views
 class Reshape(Primitive):
     is_view = True
+    grad_fn_name = "ViewBackward0"
 
     @staticmethod
     def forward(ctx, a, shape):

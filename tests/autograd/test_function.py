@@ -1,0 +1,140 @@
+"""Custom autograd.Function the PyTorch way, and the dispatch point every op goes through."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from tests.helpers import assert_close
+
+import lamina
+from lamina.autograd import function as function_module
+
+
+def make_cube(lib):
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+            return x**3 * scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            assert ctx.needs_input_grad == (True, False)
+            return grad * 3 * x**2 * ctx.scale, None
+
+    return Cube
+
+
+def test_custom_function_matches_torch():
+    data = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    x, tx = lamina.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    y, ty = make_cube(lamina).apply(x, 2.0), make_cube(torch).apply(tx, 2.0)
+    assert_close(y, ty)
+    assert y.grad_fn.name() == "CubeBackward"
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    assert_close(x.grad, tx.grad)
+
+
+def test_custom_function_outside_grad_mode_records_nothing():
+    x = lamina.ones(3, requires_grad=True)
+    with lamina.no_grad():
+        y = make_cube(lamina).apply(x, 1.0)
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_mark_non_differentiable_and_two_outputs():
+    class SortWithIndex(lamina.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            order = lamina.tensor(np.argsort(x.detach().numpy()))
+            ctx.save_for_backward(order)
+            ctx.mark_non_differentiable(order)
+            return x[order], order
+
+        @staticmethod
+        def backward(ctx, grad, grad_order):
+            (order,) = ctx.saved_tensors
+            out = lamina.zeros_like(grad)
+            out[order] = grad
+            return out
+
+    x = lamina.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    values, order = SortWithIndex.apply(x)
+    assert values.requires_grad and not order.requires_grad
+    (values * lamina.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 1.0, 2.0])
+
+
+def test_wrong_gradient_shape_from_a_custom_backward_raises_naming_it():
+    class Bad(lamina.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return lamina.ones(5)
+
+    with pytest.raises(RuntimeError, match=r"BadBackward.*invalid gradient.*\[5\].*\[2, 3\]"):
+        Bad.apply(lamina.ones(2, 3, requires_grad=True)).sum().backward()
+
+
+def test_too_few_gradients_raise():
+    class Few(lamina.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (grad,)
+
+    a, b = lamina.ones(2, requires_grad=True), lamina.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="incorrect number of gradients"):
+        Few.apply(a, b).sum().backward()
+
+
+def test_missing_forward_or_backward_raise_not_implemented():
+    class Nothing(lamina.autograd.Function):
+        pass
+
+    with pytest.raises(NotImplementedError):
+        Nothing.apply(lamina.ones(1))
+
+
+def test_no_graph_node_is_built_without_grad():
+    x = lamina.ones(3)
+    y = x * 2 + 1
+    assert y.grad_fn is None and not y.requires_grad
+    w = lamina.ones(3, requires_grad=True)
+    with lamina.no_grad():
+        z = (w * 2).sum()
+    assert z.grad_fn is None and not z.requires_grad
+
+
+def test_dispatch_hook_sees_every_primitive_call():
+    seen = []
+
+    def hook(function, args, kwargs, run):
+        seen.append(function.__name__)
+        return run()
+
+    function_module.dispatch_hook[0], previous = hook, function_module.dispatch_hook[0]
+    try:
+        x = lamina.ones(2, 2, requires_grad=True)
+        (x @ x + 1).relu().sum()
+    finally:
+        function_module.dispatch_hook[0] = previous
+    assert {"Matmul", "Add", "Relu", "Sum"} <= set(seen)
+
+
+def test_next_functions_describe_the_graph():
+    x = lamina.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    node, index = y.grad_fn.next_functions[0]
+    assert node.name() == "MulBackward0" and index == 0
+    assert node.next_functions[0][0] == "AccumulateGrad"
