@@ -63,7 +63,7 @@ def test_layer_norm_matches_torch(dtype, lead, normalized, affine, bias):
 @settings(max_examples=10)
 @given(
     groups_channels=st.sampled_from([(1, 3), (2, 4), (3, 6), (4, 4)]),
-    spatial=st.lists(st.integers(2, 4), min_size=1, max_size=2),  # ill-conditioned for 2 values
+    spatial=st.lists(st.integers(3, 4), min_size=1, max_size=2),  # 2 values: the grad is 0
     affine=st.booleans(),
 )
 def test_group_norm_matches_torch(dtype, groups_channels, spatial, affine):
