@@ -262,3 +262,26 @@ def test_wrong_conv_channels_two_containers_deep():
     assert message.startswith("Sequential.body[0][0] Conv2d(4, 8, kernel_size=(3, 3), "
                               "stride=(1, 1)): ")
     assert "(1, 8, 10, 10)" in message and "the output of Sequential.stem" in message
+
+
+def test_lazy_hint_is_called_only_on_failure():
+    calls = []
+
+    def hint():
+        calls.append(1)
+        return "computed"
+
+    probe = Probe(4)
+    expect_last_dim(probe, lamina.zeros(4), 4, hint=hint)
+    assert calls == []
+    with pytest.raises(ShapeError, match="Hint: computed$"):
+        expect_last_dim(probe, lamina.zeros(3), 4, hint=hint)
+    assert calls == [1]
+
+
+def test_a_non_tensor_input_is_a_type_error_naming_the_layer():
+    with pytest.raises(TypeError):
+        torch.nn.Sequential(torch.nn.Linear(2, 2))([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"^Sequential\[0\] Probe\(features=4\): expected a "
+                                        r"Tensor as input, got list$"):
+        lnn.Sequential(Probe(4))([1.0, 2.0])

@@ -563,3 +563,25 @@ def test_state_dict_keys_stable_under_any_transformations(steps):
         getattr(theirs, step)()
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [m.training for m in ours.modules()] == [m.training for m in theirs.modules()]
+
+
+def test_direct_writes_to_the_member_dicts_are_seen_as_attributes():
+    # torch code edits _modules/_parameters directly; attribute reads must follow every write
+    model = CLASSES[lnn][1]()
+    replacement = lnn.Sequential()
+    model._modules["body"] = replacement
+    assert model.body is replacement
+    model._parameters.pop("scale")
+    with pytest.raises(AttributeError, match="'Net' object has no attribute 'scale'"):
+        _ = model.scale
+    model._buffers.update(offset=lamina.zeros(1), extra=lamina.ones(1))
+    assert model.extra.tolist() == [1.0] and model.offset.tolist() == [0.0]
+    model._modules = OrderedDict(first=model.first, other=lnn.Sequential())
+    assert type(model.other).__name__ == "Sequential"
+    with pytest.raises(AttributeError):
+        _ = model.body
+    model._buffers.clear()
+    assert not hasattr(model, "extra") and list(model.state_dict()) == [
+        "first.weight", "first.bias", "first.calls"]
+    lnn.Module.__init__(model)  # starting over forgets every member, as in torch
+    assert not hasattr(model, "first") and list(model.state_dict()) == []

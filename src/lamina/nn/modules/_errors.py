@@ -9,6 +9,7 @@ attribute reads and a comparison when the input is fine, and raises otherwise:
     expect_dim(self, input, -3, self.in_channels, name="channels")   # dim may be negative
     expect_ndim(self, input, (3, 4))                                 # allowed numbers of dims
     expect_dtype(self, input, self.weight.dtype)
+    expect_last_dim(self, input, n, hint=lambda: f"... {input.shape[-1]} ...")  # lazy hint
 
 They raise `ShapeError` or `DtypeError`, both subclasses of `RuntimeError` (the type torch
 raises for the same mistakes, so user code catching `RuntimeError` still works). Raise them
@@ -135,17 +136,24 @@ class DtypeError(LayerError):
 
 
 # ------------------------------------------------------------------------ checks for layers
-def expect_last_dim(module, input, size: int, hint: str | None = None) -> None:
+# Each reads the ndarray's own shape (lamina.Size would cost an allocation per call); `hint` may
+# be a callable, called only when the check fails, so a formatted hint costs nothing otherwise.
+def expect_last_dim(module, input, size: int, hint=None) -> None:
     """Raise ShapeError unless input has shape (*, size)."""
-    shape = input.shape
+    try:
+        shape = input._array.shape
+    except AttributeError:
+        raise _not_a_tensor(input) from None
     if not shape or shape[-1] != size:
-        raise ShapeError(module, f"(*, {size})", tuple(shape), hint)
+        raise ShapeError(module, f"(*, {size})", shape, _resolve(hint))
 
 
-def expect_dim(module, input, dim: int, size: int, name: str | None = None,
-               hint: str | None = None) -> None:
+def expect_dim(module, input, dim: int, size: int, name: str | None = None, hint=None) -> None:
     """Raise ShapeError unless input.shape[dim] == size (dim may be negative)."""
-    shape = input.shape
+    try:
+        shape = input._array.shape
+    except AttributeError:
+        raise _not_a_tensor(input) from None
     if -len(shape) <= dim < len(shape) and shape[dim] == size:
         return
     ndim = max(len(shape), dim + 1 if dim >= 0 else -dim)
@@ -154,26 +162,44 @@ def expect_dim(module, input, dim: int, size: int, name: str | None = None,
     expected = "(" + ", ".join(pattern) + ")"
     if name is not None:
         expected += f" with {size} {name} at dim {dim % ndim}"
-    raise ShapeError(module, expected, tuple(shape), hint)
+    raise ShapeError(module, expected, shape, _resolve(hint))
 
 
-def expect_ndim(module, input, allowed_ndims, hint: str | None = None) -> None:
+def expect_ndim(module, input, allowed_ndims, hint=None) -> None:
     """Raise ShapeError unless input.ndim is one of allowed_ndims (an int or a tuple)."""
-    ndim = input.ndim
+    try:
+        shape = input._array.shape
+    except AttributeError:
+        raise _not_a_tensor(input) from None
+    ndim = len(shape)
     if ndim == allowed_ndims or (isinstance(allowed_ndims, tuple) and ndim in allowed_ndims):
         return
     allowed = allowed_ndims if isinstance(allowed_ndims, tuple) else (allowed_ndims,)
     expected = "with " + " or ".join(str(n) for n in allowed) + " dimensions"
-    raise ShapeError(module, expected, tuple(input.shape), hint)
+    raise ShapeError(module, expected, shape, _resolve(hint))
 
 
-def expect_dtype(module, input, dtype, hint: str | None = None) -> None:
-    """Raise DtypeError unless input.dtype is dtype."""
-    if input.dtype != dtype:
+def expect_dtype(module, input, dtype, hint=None) -> None:
+    """Raise DtypeError unless input's dtype is dtype (a lamina dtype)."""
+    try:
+        array_dtype = input._array.dtype
+    except AttributeError:
+        raise _not_a_tensor(input) from None
+    if array_dtype != dtype.numpy:
+        hint = _resolve(hint)
         if hint is None:
             hint = (f"convert the input with .to({dtype}), or the model with "
                     f".to({input.dtype})")
         raise DtypeError(module, dtype, input.dtype, hint)
+
+
+def _resolve(hint):
+    return hint() if callable(hint) else hint
+
+
+def _not_a_tensor(input) -> TypeError:
+    # Module.__call__ prefixes the layer's name, as for any TypeError raised in forward.
+    return TypeError(f"expected a Tensor as input, got {type(input).__name__}")
 
 
 # ------------------------------------------------------------------------ used by Module/containers

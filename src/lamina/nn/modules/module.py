@@ -12,9 +12,12 @@ from lamina import _dtype
 from lamina._device import check_available
 from lamina._tensor import Tensor
 from lamina.nn.modules import _errors
+from lamina.nn.modules._members import MemberDict
 from lamina.nn.parameter import Parameter
 
 __all__ = ["Module"]
+
+_MEMBER_DICTS = ("_parameters", "_buffers", "_modules")
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -85,11 +88,14 @@ class Module:
                             f"{len(args) + 1} were given")
         # object.__setattr__ skips our __setattr__, which expects these dicts to exist.
         state = self.__dict__
+        for kind in _MEMBER_DICTS:  # a second __init__ starts empty, as in torch
+            if kind in state:
+                state[kind].forget_mirror()
         state["training"] = True
-        state["_parameters"] = {}
-        state["_buffers"] = {}
+        state["_parameters"] = MemberDict(state)
+        state["_buffers"] = MemberDict(state)
         state["_non_persistent_buffers_set"] = set()
-        state["_modules"] = {}
+        state["_modules"] = MemberDict(state)
         state["_forward_pre_hooks"] = OrderedDict()
         state["_forward_pre_hooks_with_kwargs"] = {}
         state["_forward_hooks"] = OrderedDict()
@@ -282,6 +288,10 @@ class Module:
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                 "(torch.nn.Buffer, torch.Tensor or None expected)")
             state["_buffers"][name] = value
+        elif name in _MEMBER_DICTS and params is not None:
+            # e.g. Sequential.__delitem__ renumbering: mirror the new dict, drop the old one's
+            state[name].forget_mirror()
+            state[name] = MemberDict(state, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -307,6 +317,8 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for kind in _MEMBER_DICTS:
+            self.__dict__[kind] = MemberDict(self.__dict__, state[kind])
 
     # ------------------------------------------------------------------ lookup by path
     def get_submodule(self, target: str) -> Module:
