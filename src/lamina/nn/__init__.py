@@ -34,6 +34,12 @@ from lamina.nn.modules.container import (  # noqa: F401
     ParameterList,
     Sequential,
 )
+from lamina.nn.modules.conv import (  # noqa: F401,E402
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+)
 from lamina.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d  # noqa: F401,E402
 from lamina.nn.modules.flatten import Flatten, Unflatten  # noqa: F401,E402
 from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
@@ -54,5 +60,21 @@ from lamina.nn.modules.loss import (  # noqa: F401,E402
 )
 from lamina.nn.modules.module import Module  # noqa: F401
 from lamina.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: F401,E402
+from lamina.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: F401,E402
+from lamina.nn.modules.pooling import (  # noqa: F401,E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from lamina.nn.modules.sparse import Embedding  # noqa: F401,E402
+from lamina.nn.modules.upsampling import (  # noqa: F401,E402
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 from lamina.nn.parameter import Parameter  # noqa: F401

@@ -32,6 +32,12 @@ from lamina.nn._functional.activation import (  # noqa: F401,E402
     threshold,
     threshold_,
 )
+from lamina.nn._functional.conv import (  # noqa: F401,E402
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+)
 from lamina.nn._functional.distance import (  # noqa: F401,E402
     cosine_similarity,
     normalize,
@@ -63,5 +69,26 @@ from lamina.nn._functional.normalization import (  # noqa: F401,E402
     group_norm,
     instance_norm,
     layer_norm,
+)
+from lamina.nn._functional.pool import (  # noqa: F401,E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    avg_pool1d,
+    avg_pool2d,
+    interpolate,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool2d_with_indices,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
 )
 from lamina.nn._functional.sparse import embedding, one_hot  # noqa: F401,E402
