@@ -1,12 +1,11 @@
 """The meta device: tensors with a shape and a dtype but no data.
 
-A meta tensor's array is a zero-strided, read-only view of one zero scalar per dtype
-(`np.broadcast_to`), so a (5000, 5000) weight costs no memory, and views of it (reshape,
-transpose, slicing) stay meta for free. Ops reach meta tensors through the one dispatch point,
-`Function.apply`: the hook below runs the op on those zero views (contractions first shrink
-the summed axis to 1, so nothing big is computed) and turns every result back into a meta
-view. Factories make meta tensors under `with lamina.device("meta"):` or with `device="meta"`.
-In-place writes and random fills skip meta tensors.
+A meta tensor's array is a zero-strided view of one zero scalar per dtype, so a (5000, 5000)
+weight costs no memory, and views of it (reshape, transpose, slicing) stay meta for free. Ops
+reach meta tensors through the one dispatch point, `Function.apply`: the hook below runs the op
+on those zero views (contractions first shrink the summed axis to 1, so nothing big is
+computed) and turns every result back into a meta view. Factories make meta tensors under
+`with lamina.device("meta"):` or with `device="meta"`. Random fills and `_assign` skip them.
 """
 
 from __future__ import annotations
@@ -25,9 +24,11 @@ def meta_array(shape, dtype) -> np.ndarray:
     source = _SOURCES.get(dtype)
     if source is None:
         source = _SOURCES[dtype] = np.zeros((), dtype)
-        source.flags.writeable = False
         _install()
-    return np.broadcast_to(source, tuple(shape))
+    shape = tuple(shape)
+    # writeable on purpose: layers that reset buffers with `t._array[...] = 0` keep working
+    # (every element is the one scalar; `_dispatch` zeroes it again before each meta op)
+    return np.ndarray(shape, dtype, buffer=source, strides=(0,) * len(shape))
 
 
 def is_meta_array(array) -> bool:
@@ -69,9 +70,12 @@ def _has_meta(args) -> bool:
 def _dispatch(function, args, kwargs, run):
     if not _has_meta(args):
         return run()
+    for source in _SOURCES.values():  # meta values read as zeros (valid indices, no NaN)
+        source[()] = 0
     shrink = _CONTRACTIONS.get(function.__name__)
     if shrink is None or not getattr(function, "_on_arrays", False):
-        return _as_meta(run())
+        with np.errstate(all="ignore"):  # 0 / 0 on the stand-in zeros means nothing
+            return _as_meta(run())
     # run the op on the shrunk arguments without coming back here
     hooks = _function.dispatch_hook
     hooks[0] = None

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 import lamina
+from lamina._device import check_available
 from lamina._summary import inputs as _inputs
 from lamina._summary.formatting import COLUMN_TITLES, ROW_SETTINGS, FormattingOptions
 from lamina._summary.records import LayerRecord, product, size_of
@@ -60,7 +61,7 @@ def summary(model, input_size=None, input_data=None, batch_dim=None, cache_forwa
     mode = "eval" if mode is None else _choices([mode], _MODES, "Mode")[0]
     if verbose is None:
         verbose = 0 if getattr(sys, "ps1", None) else 1
-    meta = device is not None and lamina.device(device).type == "meta"
+    meta = check_available(device).type == "meta" if device is not None else False
     _validate(input_data, input_size, columns, col_width, verbose)
 
     x, sizes = None, []
