@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from lamina import _dtype, _ops
-from lamina._device import CPU
+from lamina._device import CPU, check_available
 from lamina._device import device as _device_type
 from lamina._meta import is_meta_array
 from lamina._tensor_methods import TensorMethods
@@ -329,13 +329,9 @@ class Tensor(TensorMethods):
             elif isinstance(a, Tensor):
                 dtype = a.dtype
             elif a is not None:
-                from lamina._device import device as device_type
-
-                device_type(a)  # raises for anything but the CPU
+                device = a
         if device is not None:
-            from lamina._device import device as device_type
-
-            device_type(device)
+            check_available(device)  # AssertionError for devices lamina lacks, as torch's
         if dtype is None or _dtype.to_numpy_dtype(dtype) == self._array.dtype:
             return self.clone() if copy else self
         return _ops.shape.to_dtype(self, _dtype.to_numpy_dtype(dtype))
@@ -373,7 +369,7 @@ class Tensor(TensorMethods):
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("lamina runs on the CPU only; there is no CUDA device")
+        check_available("cuda")  # raises: lamina has no CUDA device
 
     def clone(self, *, memory_format=None):
         return _ops.shape.clone(self)

@@ -1,0 +1,86 @@
+"""Every public name lamina promises exists, and torch has it at the same path.
+
+Later issues add their names to the lists below.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+import torch
+
+import lamina
+
+# issue 2: package, Tensor, creation, ops, autograd
+TOP_LEVEL = """
+Tensor Size dtype device float32 float64 float16 int64 int32 uint8 bool float double half long
+int get_default_dtype set_default_dtype is_tensor numel is_floating_point
+tensor as_tensor from_numpy zeros ones full empty zeros_like ones_like full_like empty_like
+rand_like randn_like randint_like arange linspace eye randn rand randint randperm normal
+manual_seed Generator default_generator seed initial_seed get_rng_state set_rng_state
+no_grad enable_grad set_grad_enabled inference_mode is_grad_enabled autograd
+add sub mul div neg pow matmul mm bmm sum mean var std max min amax amin argmax argmin prod
+cumsum logsumexp norm exp log log1p sqrt rsqrt abs sign clamp sin cos tanh sigmoid relu
+maximum minimum where reshape flatten squeeze unsqueeze permute transpose t cat stack split
+chunk gather scatter_add masked_fill eq ne lt le gt ge
+""".split()
+
+AUTOGRAD = "Function backward grad gradcheck no_grad enable_grad set_grad_enabled".split()
+
+TENSOR_ATTRIBUTES = """
+shape dtype device ndim dim size numel item tolist numpy detach clone to float double long
+int bool requires_grad requires_grad_ grad grad_fn is_leaf retain_grad backward register_hook
+is_floating_point data
+__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __pow__ __rpow__
+__matmul__ __neg__ __iadd__ __isub__ __imul__ __itruediv__ __eq__ __ne__ __lt__ __le__ __gt__
+__ge__ __getitem__ __setitem__
+matmul mm bmm sum mean var std max min amax amin argmax argmin prod cumsum logsumexp norm exp
+log log1p sqrt rsqrt abs sign pow clamp sin cos tanh sigmoid relu maximum minimum reshape view
+flatten squeeze unsqueeze permute transpose t T expand repeat contiguous split chunk gather
+scatter_add masked_fill add_ mul_ sub_ div_ addcmul_ addcdiv_ copy_ clamp_ uniform_ normal_
+fill_ zero_
+""".split()
+
+# (module path, names) pairs: later issues append their modules here
+MODULES = [
+    ("", TOP_LEVEL),
+    ("autograd", AUTOGRAD),
+]
+
+
+def _module(library, path):
+    return importlib.import_module(f"{library.__name__}.{path}") if path else library
+
+
+@pytest.mark.parametrize(("path", "names"), MODULES, ids=[m[0] or "lamina" for m in MODULES])
+def test_public_names_exist_where_torch_has_them(path, names):
+    ours, theirs = _module(lamina, path), _module(torch, path)
+    missing = [n for n in names if not hasattr(ours, n)]
+    not_torch = [n for n in names if not hasattr(theirs, n)]
+    assert not missing, f"lamina.{path} lacks {missing}"
+    assert not not_torch, f"torch.{path} has no {not_torch}: not a name we share with torch"
+
+
+def test_tensor_attributes_exist_like_torch():
+    x = lamina.ones(2, 2)
+    missing = [n for n in TENSOR_ATTRIBUTES if not hasattr(x, n)]
+    not_torch = [n for n in TENSOR_ATTRIBUTES if not hasattr(torch.ones(2, 2), n)]
+    assert not missing and not not_torch, (missing, not_torch)
+
+
+def test_dtype_aliases_are_the_same_objects_like_torch():
+    assert lamina.float is lamina.float32 and lamina.double is lamina.float64
+    assert lamina.long is lamina.int64 and lamina.int is lamina.int32
+    assert lamina.half is lamina.float16
+    assert repr(lamina.float32) == "lamina.float32" and repr(lamina.bool) == "lamina.bool"
+
+
+def test_import_does_not_pull_in_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, lamina; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
