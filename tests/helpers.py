@@ -52,3 +52,33 @@ def copy_module_weights(torch_module: torch.nn.Module, lamina_module) -> None:
     """Load torch's parameters and buffers into the same-architecture lamina module."""
     state = {k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()}
     lamina_module.load_state_dict(state)
+
+
+def compare_with_torch(lamina_fn, torch_fn, *arrays, rtol=None, atol=None, seed=0):
+    """Run lamina_fn and torch_fn on copies of the same arrays and compare, as the oracle.
+
+    Floating arrays become grad leaves (None passes through as None). The first output is
+    compared (shape, dtype, values), then both are backpropagated with the same random
+    gradient and every input gradient is compared. Returns (ours, theirs).
+    """
+    ours_in = [None if a is None else to_lamina(torch.from_numpy(a.copy()),
+                                                requires_grad=a.dtype.kind == "f")
+               for a in arrays]
+    theirs_in = [None if a is None else torch.from_numpy(a.copy()).requires_grad_(
+        a.dtype.kind == "f") for a in arrays]
+    ours, theirs = lamina_fn(*ours_in), torch_fn(*theirs_in)
+    ours_out = ours[0] if isinstance(ours, tuple) else ours
+    theirs_out = theirs[0] if isinstance(theirs, tuple) else theirs
+    assert_close(ours_out, theirs_out, rtol=rtol, atol=atol)
+    if not theirs_out.requires_grad:
+        return ours, theirs
+    grad = np.random.default_rng(seed).standard_normal(tuple(theirs_out.shape))
+    grad = grad.astype(theirs_out.detach().numpy().dtype)
+    ours_out.backward(lamina.tensor(grad))
+    theirs_out.backward(torch.from_numpy(grad))
+    for index, (mine, reference) in enumerate(zip(ours_in, theirs_in)):
+        if reference is None or not reference.requires_grad:
+            continue
+        assert mine.grad is not None, f"no gradient for input {index}"
+        assert_close(mine.grad, reference.grad, rtol=rtol, atol=atol)
+    return ours, theirs
