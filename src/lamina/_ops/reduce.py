@@ -73,41 +73,77 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(dtype)
     if input._array.dtype.kind != "f":
         raise RuntimeError(
-            f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype.name.capitalize()}"
+            f"mean(): the input must have a floating point dtype, got {input.dtype}. "
+            "Hint: call .float() first, or pass dtype=lamina.float32."
         )
     return Mean.apply(input, _axes(dim, input.ndim, "mean"), keepdim)
 
 
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
+class Moment(Primitive):
+    """Variance (or its square root, the standard deviation) over axes, in two passes.
+
+    The denominator is max(count - correction, 0), as in torch's full reduction (so too few
+    elements give inf or nan); the standard deviation's gradient is 0 where it is 0, as in
+    torch.
+    """
+
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim, root):
+        centered = a - np.mean(a, axis=axes, keepdims=True)
+        count = a.size if axes is None else math.prod(a.shape[i] for i in axes)
+        denominator = builtins.max(count - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.sum(centered * centered, axis=axes, keepdims=True) / denominator
+            if root:
+                out = np.sqrt(out)
+        ctx.save_for_backward(centered, out)
+        ctx.denominator, ctx.root, ctx.keepdim = denominator, root, keepdim
+        if keepdim:
+            return out
+        return out.reshape(()) if axes is None else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        centered, out = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = grad.reshape(out.shape)
+        if ctx.root:
+            grad = np.divide(grad, 2 * out, out=np.zeros_like(out), where=out != 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad * (2 * centered / ctx.denominator), None, None, None, None
+
+
+def _moment(input, dim, unbiased, keepdim, correction, root, name):
+    if isinstance(dim, bool):  # var(x, False): torch's positional `unbiased`
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    input = floating(input)
+    return Moment.apply(input, _axes(dim, input.ndim, name), correction, keepdim, root)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):  # var(x, False): torch's positional `unbiased`
-        dim, unbiased = None, dim
-    input = floating(input)
-    axes = _axes(dim, input.ndim, "var")
-    count = input.numel() if axes is None else math.prod(input.shape[a] for a in axes)
-    centered = input - mean(input, axes, keepdim=True)
-    squares = sum(centered * centered, axes, keepdim=keepdim)
-    return squares / builtins.max(count - _correction(unbiased, correction), 0)
+    """Variance over dim with denominator N - correction (default 1, Bessel's correction)."""
+    return _moment(input, dim, unbiased, keepdim, correction, False, "var")
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation over dim with denominator N - correction (default 1)."""
+    return _moment(input, dim, unbiased, keepdim, correction, True, "std")
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(floating(input), dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(floating(input), dim, keepdim))
 
 
 class Extreme(Primitive):
@@ -271,6 +307,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     elif input._array.dtype.kind in "bui":
         input = input.to(_dtype.int64)
     axis = None if dim is None else _normalize_dim(dim, input.ndim, "prod")
+    if input.ndim == 0:
+        axis = None
     return Prod.apply(input, axis, keepdim)
 
 
