@@ -215,6 +215,18 @@ REASSIGN_CASES = {
     "get_parameter_missing": lambda nn, lib, m: m.get_parameter("first.nothing"),
     "get_buffer": lambda nn, lib, m: m.get_buffer("first.calls").tolist(),
     "get_buffer_param": lambda nn, lib, m: m.get_buffer("scale"),
+    "set_submodule": lambda nn, lib, m: (m.set_submodule("body.1", nn.Sequential()),
+                                         [n for n, _ in m.named_modules()])[1],
+    "set_submodule_new_name": lambda nn, lib, m: (m.set_submodule("body.extra", nn.Sequential()),
+                                                  [n for n, _ in m.named_modules()])[1],
+    "set_submodule_strict_missing": lambda nn, lib, m: m.set_submodule(
+        "body.extra", nn.Sequential(), strict=True),
+    "set_submodule_over_parameter": lambda nn, lib, m: m.set_submodule("scale", nn.Sequential()),
+    "set_submodule_not_module": lambda nn, lib, m: m.set_submodule("body.1", 3),
+    "set_submodule_empty": lambda nn, lib, m: m.set_submodule("", nn.Sequential()),
+    "share_memory": lambda nn, lib, m: m.share_memory() is m,
+    "to_memory_format": lambda nn, lib, m: m.to(memory_format=lib.contiguous_format) is m
+    if hasattr(lib, "contiguous_format") else True,
     "missing_attribute": lambda nn, lib, m: m.nothing,
     "init_with_args": lambda nn, lib, m: nn.Module(1),
     "init_with_kwargs": lambda nn, lib, m: nn.Module(a=1),
@@ -585,3 +597,22 @@ def test_direct_writes_to_the_member_dicts_are_seen_as_attributes():
         "first.weight", "first.bias", "first.calls"]
     lnn.Module.__init__(model)  # starting over forgets every member, as in torch
     assert not hasattr(model, "first") and list(model.state_dict()) == []
+
+
+def test_always_called_forward_hooks_run_when_forward_fails():
+    logs = []
+    for nn, lib in LIBS.items():
+        log = []
+        model = CLASSES[nn][0](3, 2)
+        model.register_forward_hook(lambda m, args, out, log=log: log.append(("always", out)),
+                                    always_call=True)
+        model.register_forward_hook(lambda m, args, out, log=log: log.append("normal"))
+        with pytest.warns(UserWarning, match="silenced"):
+            model.register_forward_hook(lambda m, args, out: 1 / (out is not None),
+                                        always_call=True)
+            with pytest.raises(RuntimeError):
+                model(lib.ones(1, 5))
+        model(lib.ones(1, 3))
+        logs.append([entry if entry == "normal" else (entry[0], entry[1] is None)
+                     for entry in log])
+    assert logs[1] == logs[0] == [("always", True), ("always", False), "normal"]

@@ -6,6 +6,7 @@ by attribute assignment, so traversal orders, `state_dict` keys and `repr` match
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 
 from lamina import _dtype
@@ -101,10 +102,6 @@ class Module:
         state["_forward_hooks"] = OrderedDict()
         state["_forward_hooks_with_kwargs"] = {}
         state["_forward_hooks_always_called"] = {}
-        state["_state_dict_hooks"] = OrderedDict()
-        state["_state_dict_pre_hooks"] = OrderedDict()
-        state["_load_state_dict_pre_hooks"] = OrderedDict()
-        state["_load_state_dict_post_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -121,32 +118,54 @@ class Module:
             raise _errors.locate(error, self)  # noqa: B904 (locate sets __cause__ itself)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
-            if hook_id in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError(
-                            "forward pre-hook must return None or a tuple of (new_args, "
-                            f"new_kwargs), but got {result}."
-                        )
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
+        called = set()
+        output = None
         try:
-            output = self.forward(*args, **kwargs)
-        except _errors._RELABELLED_TYPES as error:
-            raise _errors.locate(error, self)  # noqa: B904 (locate sets __cause__ itself)
-        for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id in self._forward_hooks_with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
-            if result is not None:
-                output = result
+            for hook_id, hook in list(self._forward_pre_hooks.items()):
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            raise RuntimeError(
+                                "forward pre-hook must return None or a tuple of (new_args, "
+                                f"new_kwargs), but got {result}."
+                            )
+                        args, kwargs = result
+                else:
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+            try:
+                output = self.forward(*args, **kwargs)
+            except _errors._RELABELLED_TYPES as error:
+                raise _errors.locate(error, self)  # noqa: B904 (locate sets __cause__ itself)
+            for hook_id, hook in list(self._forward_hooks.items()):
+                called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs:
+                    result = hook(self, args, kwargs, output)
+                else:
+                    result = hook(self, args, output)
+                if result is not None:
+                    output = result
+        except Exception:
+            self._run_always_called_hooks(called, args, kwargs, output)
+            raise
         return output
+
+    def _run_always_called_hooks(self, called, args, kwargs, output) -> None:
+        """After a failure, run the `always_call=True` forward hooks that have not run yet."""
+        for hook_id, hook in list(self._forward_hooks.items()):
+            if hook_id not in self._forward_hooks_always_called or hook_id in called:
+                continue
+            try:
+                if hook_id in self._forward_hooks_with_kwargs:
+                    hook(self, args, kwargs, output)
+                else:
+                    hook(self, args, output)
+            except Exception as error:  # the original error is the one to report
+                warnings.warn("module forward hook with ``always_call=True`` raised an exception "
+                              f"that was silenced as another error was raised in forward: "
+                              f"{error}", stacklevel=2)
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -355,6 +374,20 @@ class Module:
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(module, name)
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put module at dotted path target, replacing what is there (strict: it must exist)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True):
@@ -470,6 +503,7 @@ class Module:
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)  # NumPy arrays have no channels-last layout to choose
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for arg in args:
@@ -506,6 +540,10 @@ class Module:
         return self.to(_dtype.float16)
 
     def cpu(self) -> Module:
+        return self
+
+    def share_memory(self) -> Module:
+        """No-op: NumPy arrays are already plain process memory."""
         return self
 
     def cuda(self, device=None) -> Module:
