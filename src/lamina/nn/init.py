@@ -84,6 +84,7 @@ def _standard_normal_between(low: float, high: float, count: int, rng) -> np.nda
     width = high - low
     uniform_rate = (mass * math.sqrt(2 * math.pi) / (width * math.exp(-0.5 * nearest**2))
                     if 0 < width < math.inf else 0.0)
+    one_sided = low > 0 or high < 0
     mirrored = high < 0  # sample the tail on the positive side, then flip
     tail_low, tail_high = (-high, -low) if mirrored else (low, high)
     rate = (tail_low + math.sqrt(tail_low * tail_low + 4)) / 2
@@ -94,10 +95,10 @@ def _standard_normal_between(low: float, high: float, count: int, rng) -> np.nda
         need = count - filled
         if need == 0:
             return out
-        if mass >= 0.25 or mass >= uniform_rate:
+        if mass >= 0.25 or (not one_sided and mass >= uniform_rate):
             z = rng.standard_normal(2 * need)
             z = z[(z >= low) & (z <= high)]
-        elif uniform_rate >= 0.25 or low <= 0.0 <= high:
+        elif uniform_rate >= 0.25 or not one_sided:
             z = rng.uniform(low, high, 2 * need)
             z = z[rng.random(z.size) <= np.exp(0.5 * (nearest * nearest - z * z))]
         else:
