@@ -127,3 +127,17 @@ def test_unknown_device_is_refused():
     with pytest.raises((RuntimeError, AssertionError), match="cuda"):
         lamina.summary(model, input_size=(1, 2), device="cuda", verbose=0)
     assert np.isfinite(model.weight.detach().numpy()).all()
+
+
+def test_meta_convolutions_match_real_shapes_without_the_work():
+    nn = lamina.nn
+    layers = [nn.Conv2d(64, 128, 3, padding=1), nn.Conv1d(8, 4, 5, stride=2),
+              nn.ConvTranspose2d(64, 32, 2, stride=2), nn.Conv2d(64, 64, 3, groups=8)]
+    inputs = [(2, 64, 20, 20), (3, 8, 31), (2, 64, 20, 20), (2, 64, 20, 20)]
+    for layer, shape in zip(layers, inputs):
+        real = layer(lamina.randn(*shape))
+        with lamina.device("meta"):
+            x = lamina.empty(*shape)
+        out = lamina.summary(layer, input_data=x, device="meta", verbose=0)
+        assert out.summary_list[0].output_size == list(real.shape)
+        assert layer(x).is_meta and layer(x).shape == real.shape

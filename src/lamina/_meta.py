@@ -125,4 +125,24 @@ def _shrink_linear(args):
     return (_first(x, -1), _first(weight, -1)) + tuple(args[2:])
 
 
-_CONTRACTIONS = {"Matmul": _shrink_matmul, "Linear": _shrink_linear}
+def _shrink_convolution(args):
+    # (x, weight, bias, stride, padding, dilation, groups): input channels are summed over
+    x, weight, groups = args[0], args[1], args[6]
+    if groups != 1:
+        return args
+    return (_first(x, 1), _first(weight, 1)) + tuple(args[2:])
+
+
+def _shrink_transposed_convolution(args):
+    x, weight, groups = args[0], args[1], args[6]
+    if groups != 1:
+        return args
+    return (_first(x, 1), _first(weight, 0)) + tuple(args[2:])
+
+
+_CONTRACTIONS = {
+    "Matmul": _shrink_matmul,
+    "Linear": _shrink_linear,
+    "Convolution": _shrink_convolution,
+    "TransposedConvolution": _shrink_transposed_convolution,
+}
