@@ -155,8 +155,9 @@ class BinaryCrossEntropy(Primitive):
 
     @staticmethod
     def forward(ctx, x, t):
-        log_x = np.maximum(np.log(x), -100)
-        log_rest = np.maximum(np.log1p(-x), -100)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+            log_x = np.maximum(np.log(x), -100)
+            log_rest = np.maximum(np.log1p(-x), -100)
         ctx.save_for_backward(x, t)
         # (t - 1) * log(1 - x) - t * log(x), the order torch evaluates it in
         return (t - 1) * log_rest - t * log_x
@@ -170,7 +171,8 @@ class BinaryCrossEntropy(Primitive):
             # torch's formula: (x - t) / max(x (1 - x), 1e-12), finite where the log clamps
             grad_x = grad * (x - t) / np.maximum((1 - x) * x, 1e-12)
         if need_t:
-            grad_t = grad * (np.log1p(-x) - np.log(x))
+            with np.errstate(divide="ignore"):  # infinite at x = 0 or 1, as in torch
+                grad_t = grad * (np.log1p(-x) - np.log(x))
         return grad_x, grad_t
 
 
