@@ -65,9 +65,10 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
     total = float(total_norm.item())
     # like torch, multiply even when the factor is 1, so a nan/inf norm reaches the gradients
     factor = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
-    for grad in grads:
-        grad._array *= grad._array.dtype.type(factor)
-        grad._vc[0] += 1
+    with np.errstate(invalid="ignore"):  # inf * 0 -> nan, silently, as in torch
+        for grad in grads:
+            grad._array *= grad._array.dtype.type(factor)
+            grad._vc[0] += 1
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float | str = 2.0,

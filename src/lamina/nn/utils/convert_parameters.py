@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lamina._ops.shape import cat
-from lamina._tensor import Tensor
+from lamina._tensor import Tensor, _wrap
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
@@ -27,5 +27,5 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     start = 0
     for param in parameters:
         count = param.numel()
-        param.data = vec._array[start:start + count].reshape(param._array.shape)
+        param.data = _wrap(vec._array[start:start + count].reshape(param._array.shape))
         start += count
