@@ -67,6 +67,8 @@ from lamina import autograd  # noqa: F401,E402
 from lamina.serialization import load, save  # noqa: F401,E402
 from lamina._interop import from_dlpack  # noqa: F401,E402
 from lamina._summary import ModelStatistics, summary  # noqa: F401,E402
+from lamina import optim, utils  # noqa: F401,E402
+from lamina._fit import Callback, EarlyStopping, ModelCheckpoint, fit  # noqa: F401,E402
 
 __version__ = "0.1.0"
 
