@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lamina._tensor import Tensor, _normalize_dim, _wrap
 from lamina.autograd.function import Primitive
 
 
-class EuclideanNorm(Primitive):
-    """sqrt(sum(x^2)) along one axis (kept); the gradient at a zero vector is 0, as torch's."""
+class VectorNorm(Primitive):
+    """(sum |x|^p)^(1/p) along one axis (kept), for finite p > 0.
+
+    The gradient at a zero vector is 0, as in torch (not the nan of 0/0).
+    """
 
     @staticmethod
-    def forward(ctx, a, axis):
-        out = np.sqrt(np.sum(a * a, axis=axis, keepdims=True))
+    def forward(ctx, a, axis, p):
+        if p == 2:
+            out = np.sqrt(np.sum(a * a, axis=axis, keepdims=True))
+        elif p == 1:
+            out = np.sum(np.abs(a), axis=axis, keepdims=True)
+        else:
+            out = np.sum(np.abs(a) ** p, axis=axis, keepdims=True) ** (1.0 / p)
+        ctx.p = p
         ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        return grad * a / np.where(out == 0, 1, out), None
+        p = ctx.p
+        safe = np.where(out == 0, 1, out)
+        if p == 2:
+            return grad * a / safe, None, None
+        if p == 1:
+            return grad * np.sign(a), None, None
+        # d/dx ||x||_p = sign(x) |x|^(p-1) / ||x||_p^(p-1)
+        return grad * np.sign(a) * (np.abs(a) / safe) ** (p - 1), None, None
 
 
 def _norm(input: Tensor, p: float, dim: int) -> Tensor:
-    if p == 2:
-        return EuclideanNorm.apply(input, _normalize_dim(dim, input.ndim, "norm"))
+    if 0 < p < math.inf:
+        return VectorNorm.apply(input, _normalize_dim(dim, input.ndim, "norm"), p)
     return input.norm(p, dim, keepdim=True)
 
 
@@ -63,7 +81,5 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p over the last dim."""
     difference = x1 - x2 + eps
-    if p == 2:
-        out = EuclideanNorm.apply(difference, max(difference.ndim - 1, 0))
-        return out if keepdim else out.squeeze(-1)
-    return difference.norm(p, -1, keepdim)
+    out = _norm(difference, p, -1)
+    return out if keepdim else out.squeeze(-1)

@@ -85,6 +85,8 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
             f"{tuple(input.shape)}. dropout1d drops whole channels of (N, C, L) or (C, L) input; "
             "use dropout for element-wise dropout."
         )
+    if not training or p == 0.0:
+        return input
     if input.ndim == 2:
         out = _feature_dropout(input.unsqueeze(0), p, training, False).squeeze(0)
         return input._assign(out) if inplace and out is not input else out
