@@ -231,17 +231,22 @@ def _forward_pass(model, x, batch_dim, use_cache, mode, meta, verbose, columns, 
 def _swap_to_meta(model) -> list:
     """Give every parameter and buffer a data-less array of its shape; return how to undo."""
     from lamina._meta import meta_array
+    from lamina.nn.modules.lazy import UninitializedBuffer, UninitializedParameter
 
     swapped = []
     for tensor in list(model.parameters()) + list(model.buffers()):
-        swapped.append((tensor, tensor._array))
-        tensor._array = meta_array(tensor._array.shape, tensor._array.dtype)
+        if isinstance(tensor, (UninitializedParameter, UninitializedBuffer)):
+            continue  # materialised by the pass itself
+        stand_in = meta_array(tensor._array.shape, tensor._array.dtype)
+        swapped.append((tensor, tensor._array, stand_in))
+        tensor._array = stand_in
     return swapped
 
 
 def _restore(swapped) -> None:
-    for tensor, array in swapped:
-        tensor._array = array
+    for tensor, array, stand_in in swapped:
+        if tensor._array is stand_in:  # untouched by the pass
+            tensor._array = array
 
 
 def _add_missing_containers(records: list) -> None:

@@ -43,6 +43,9 @@ from lamina.nn.modules.conv import (  # noqa: F401,E402
 from lamina.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d  # noqa: F401,E402
 from lamina.nn.modules.flatten import Flatten, Unflatten  # noqa: F401,E402
 from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
+from lamina.nn.modules.lazy import (  # noqa: F401,E402
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear,
+)
 from lamina.nn.modules.linear import Bilinear, Identity, Linear  # noqa: F401,E402
 from lamina.nn.modules.loss import (  # noqa: F401,E402
     BCELoss,
