@@ -58,11 +58,25 @@ class _Windows:
         return buffer[:, :, top:top + h, left:left + w]
 
 
-def _argmax(views: list, with_nan: bool):
-    """The elementwise max over views and the index of the first view holding it.
+def _max_and_index(views: list):
+    """The elementwise max over views and the index of the first view holding it (torch's
+    tie rule). A NaN wins, and among NaNs the last one, as in torch's kernel."""
+    best = views[0].copy()
+    for view in views[1:]:
+        np.maximum(best, view, out=best)
+    index = np.zeros(best.shape, dtype=np.uint8 if len(views) < 256 else np.int32)
+    hit = np.empty(best.shape, dtype=bool)
+    for o in range(len(views) - 1, -1, -1):  # the smallest matching offset is written last
+        np.equal(views[o], best, out=hit)
+        np.copyto(index, o, where=hit)
+    if np.isnan(best).any():  # rare: NaN never compares equal, so redo it the slow way
+        return _argmax(views, with_nan=True)
+    return best, index
 
-    Ties keep the first (strict >); with_nan makes a NaN win, as in torch's kernel.
-    """
+
+def _argmax(views: list, with_nan: bool):
+    """The elementwise max over views and the index of the first view holding it, in one
+    sweep; with_nan makes a NaN win, as in torch's kernel."""
     best = views[0].copy()
     index = np.zeros(best.shape, dtype=np.uint8 if len(views) < 256 else np.int32)
     take = np.empty(best.shape, dtype=bool)
@@ -94,12 +108,11 @@ class MaxPool(Primitive):
         x_shape = x.shape
         x = _to_2d(x, spatial)
         windows = _Windows(x.shape, kernel, stride, padding, dilation, out_size)
-        views = windows.views(windows.buffer(x, -np.inf, x.dtype))
+        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        views = windows.views(windows.buffer(x, lowest, x.dtype))
         need_index = return_indices or bool(ctx.needs_input_grad)
         if need_index:
-            out, index = _argmax(views, with_nan=False)
-            if np.isnan(out).any():
-                out, index = _argmax(views, with_nan=True)
+            out, index = _max_and_index(views)
         else:
             out = views[0].copy()
             for view in views[1:]:
@@ -216,9 +229,7 @@ class AdaptiveMaxPool(Primitive):
         cols = [np.minimum(col_start + j, col_end - 1)[None, :]
                 for j in range(int((col_end - col_start).max()))]
         views = [x[:, :, r, c] for r in rows for c in cols]
-        out, which = _argmax(views, with_nan=False)
-        if np.isnan(out).any():
-            out, which = _argmax(views, with_nan=True)
+        out, which = _max_and_index(views)
         flat = np.stack([np.broadcast_to(r * w + c, out.shape[2:]) for r in rows for c in cols])
         oh, ow = out.shape[2:]
         index = flat[which, np.arange(oh)[:, None], np.arange(ow)[None, :]]

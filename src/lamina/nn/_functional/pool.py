@@ -26,20 +26,21 @@ __all__ = [
 ]
 
 
-def _check_pool_input(op: str, input, spatial: int) -> None:
+def _check_pool_input(op: str, input, spatial: int, integers: bool = False) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor input, got {type(input).__name__}")
     if input.ndim not in (spatial + 1, spatial + 2) or 0 in input.shape[-spatial - 1:]:
         raise RuntimeError(
             f"{op}: expected a non-empty {spatial + 1}D (unbatched) or {spatial + 2}D (batched) "
             f"input, got input of shape {tuple(input.shape)}")
-    if input._array.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    if input._array.dtype.kind != "f" and not (integers and input._array.dtype.kind in "iu"):
+        raise NotImplementedError(f"{op}: not implemented for {input.dtype} input; expected a "
+                                  "floating point tensor")
 
 
 def _pool_arguments(op, input, kernel_size, stride, padding, dilation, ceil_mode, spatial):
     """Kernel, stride, padding, dilation and output size as (height, width) pairs."""
-    _check_pool_input(op, input, spatial)
+    _check_pool_input(op, input, spatial, integers=op == "max_pool2d")
     kernel = _spatial_tuple(op, "kernel_size", kernel_size, spatial)
     stride = kernel if stride is None or stride == [] or stride == () else \
         _spatial_tuple(op, "stride", stride, spatial)
@@ -126,9 +127,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 # ---------------------------------------------------------------- adaptive pooling
 def _output_size(op, input, output_size, spatial) -> tuple:
-    sizes = _spatial_tuple(op, "output_size", output_size, spatial) if not isinstance(
-        output_size, int) else (output_size,) * spatial
-    sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, input.shape[-spatial:]))
+    sizes = (output_size,) * spatial if output_size is None or isinstance(output_size, int) \
+        else tuple(output_size)
+    if len(sizes) != spatial or not all(s is None or isinstance(s, int) for s in sizes):
+        raise RuntimeError(f"{op}: expected output_size to be an int or {spatial} ints (None "
+                           f"keeps the input's size), got {output_size}")
+    sizes = tuple(n if s is None else s for s, n in zip(sizes, input.shape[-spatial:]))
     if min(sizes) <= 0:
         raise RuntimeError(f"{op}: output_size must be positive, got {output_size}")
     return sizes
@@ -262,7 +266,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             f"interpolate: got {input.ndim}D input of shape {tuple(input.shape)}, but mode "
             f"{mode!r} needs " + " or ".join(f"{d + 2}D" for d in _MODE_DIMS[mode]) + " input")
     if input._array.dtype.kind != "f":
-        raise RuntimeError(f"interpolate: expected a floating point input, got {input.dtype}")
+        raise NotImplementedError(f"interpolate: not implemented for {input.dtype} input; "
+                                  "expected a floating point tensor")
     sizes = tuple(input.shape[2:])
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
