@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -312,21 +313,28 @@ def repeat(input, *repeats):
 
 # ---------------------------------------------------------------- joining and splitting
 class Concatenate(Primitive):
+    """Join arrays along axis; `skip[i]` marks a legacy 1-D empty input, left out of the join."""
+
     @staticmethod
-    def forward(ctx, axis, *arrays):
-        ctx.axis = axis
-        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return np.concatenate(arrays, axis=axis)
+    def forward(ctx, axis, skip, *arrays):
+        kept = [a for a, s in zip(arrays, skip) if not s]
+        ctx.axis, ctx.skip = axis, skip
+        ctx.bounds = np.cumsum([a.shape[axis] for a in kept])[:-1]
+        return np.concatenate(kept, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
-        return (None, *np.split(grad, ctx.bounds, axis=ctx.axis))
+        pieces = iter(np.split(grad, ctx.bounds, axis=ctx.axis))
+        empty = np.zeros((0,), grad.dtype)
+        return (None, None, *[empty if s else next(pieces) for s in ctx.skip])
 
 
 def _check_tensors(tensors, op):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
+        # torch raises ValueError for cat and RuntimeError for stack
+        raise (ValueError if op == "cat" else RuntimeError)(
+            f"{op}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(
@@ -343,10 +351,14 @@ def _check_tensors(tensors, op):
 
 
 def cat(tensors, dim=0):
+    """Join tensors along an existing dim; dtypes are promoted as in torch."""
     tensors = _check_tensors(tensors, "cat")
     # torch's legacy rule: 1-D empty tensors are skipped, whatever the other shapes
-    tensors = [t for t in tensors if t._array.shape != (0,)] or tensors[:1]
-    ref = tensors[0]
+    skip = tuple(t._array.shape == (0,) for t in tensors)
+    if builtins.all(skip):
+        skip = (False,) * len(skip)
+    joined = [t for t, s in zip(tensors, skip) if not s]
+    ref = joined[0]
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(
@@ -355,6 +367,8 @@ def cat(tensors, dim=0):
             )
     axis = _normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
+        if skip[i]:
+            continue
         if t.ndim != ref.ndim or any(
             a != b for d, (a, b) in enumerate(zip(t._array.shape, ref._array.shape)) if d != axis
         ):
@@ -363,7 +377,7 @@ def cat(tensors, dim=0):
                 f"{tuple(ref.shape)} but got size {tuple(t.shape)} for tensor number {i} in the "
                 "list."
             )
-    return Concatenate.apply(axis, *tensors)
+    return Concatenate.apply(axis, skip, *tensors)
 
 
 concat = concatenate = cat
@@ -420,8 +434,9 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     size = input._array.shape[_normalize_dim(dim, input.ndim, "chunk")]
-    step = -(-size // chunks) if size else 1
-    return split(input, step, dim)
+    if size == 0:
+        return split(input, [0] * chunks, dim)  # torch gives `chunks` empty pieces
+    return split(input, -(-size // chunks), dim)
 
 
 def unbind(input, dim=0):
