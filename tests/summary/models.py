@@ -257,6 +257,55 @@ def big_linear(nn, lib):
     return nn.Sequential(nn.Linear(2500, 2500), nn.ReLU())
 
 
+def upsampling_decoder(nn, lib):
+    return nn.Sequential(
+        nn.Unflatten(1, (8, 2, 2)), nn.ConvTranspose2d(8, 8, 2, stride=2), nn.Dropout2d(0.1),
+        nn.PixelShuffle(2), nn.PixelUnshuffle(2), nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.UpsamplingBilinear2d(scale_factor=2), nn.UpsamplingNearest2d(size=(20, 20)),
+        nn.AdaptiveMaxPool2d((5, 4)), nn.Conv2d(8, 2, 1))
+
+
+def sequence_1d(nn, lib):
+    return nn.Sequential(
+        nn.Conv1d(4, 6, 3, padding=1), nn.Tanhshrink(), nn.ConvTranspose1d(6, 4, 4, stride=2),
+        nn.Dropout1d(0.2), nn.MaxPool1d(3, stride=2), nn.AlphaDropout(0.1),
+        nn.AdaptiveAvgPool1d(6), nn.Threshold(0.1, 0.0), nn.AdaptiveMaxPool1d(3),
+        nn.Flatten(), nn.Linear(12, 5), nn.Softmin(dim=1))
+
+
+def bilinear_and_parameter_containers(nn, lib):
+    class Mixer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bilinear = nn.Bilinear(4, 3, 5)
+            self.gains = nn.ParameterList([nn.Parameter(lib.ones(5)), nn.Parameter(lib.ones(5))])
+            self.offsets = nn.ParameterDict({"a": nn.Parameter(lib.zeros(5))})
+
+        def forward(self, x, y):
+            out = self.bilinear(x, y) * self.gains[0] * self.gains[1]
+            return out + self.offsets["a"]
+
+    return Mixer()
+
+
+def with_losses(nn, lib):
+    class WithLoss(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(6, 4), nn.LogSoftmax(dim=1))
+            self.nll = nn.NLLLoss()
+            self.cross_entropy = nn.CrossEntropyLoss(label_smoothing=0.1)
+            self.mse = nn.MSELoss(reduction="none")
+            self.huber = nn.HuberLoss()
+
+        def forward(self, x, target):
+            scores = self.net(x)
+            extra = self.mse(scores, scores.detach()).mean() + self.huber(scores, scores * 0)
+            return self.nll(scores, target) + self.cross_entropy(scores, target) + extra
+
+    return WithLoss()
+
+
 def _int64(lib):
     return lib.int64
 
@@ -346,4 +395,16 @@ CASES = [
     Case("module_dict", dict_container, lambda lib: dict(input_size=(2, 4))),
     Case("gigabyte_mult_adds", big_linear, lambda lib: dict(
         input_size=(400, 2500), col_names=("num_params", "mult_adds"))),
+    Case("upsampling_decoder", upsampling_decoder, lambda lib: dict(
+        input_size=(2, 32), col_names=("input_size", "output_size", "num_params",
+                                       "kernel_size", "mult_adds"))),
+    Case("sequence_1d", sequence_1d, lambda lib: dict(
+        input_size=(3, 4, 10), col_names=("output_size", "num_params", "kernel_size",
+                                          "mult_adds", "trainable"))),
+    Case("bilinear_parameter_containers", bilinear_and_parameter_containers, lambda lib: dict(
+        input_size=[(2, 4), (2, 3)], col_names=("output_size", "num_params",
+                                                "params_percent", "mult_adds"))),
+    Case("losses_in_forward", with_losses, lambda lib: dict(
+        input_data=[lib.zeros(3, 6), lib.zeros(3, dtype=lib.int64)],
+        col_names=("input_size", "output_size", "num_params", "mult_adds"))),
 ]
