@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lamina._tensor import _wrap
+
 
 def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Undo broadcasting: sum over the axes that broadcasting added or stretched.
@@ -113,8 +115,6 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, inputs=None):
 
 def _run_tensor_hooks(hooks, slots):
     """Tensor hooks on a node's outputs see the gradient first and may replace it."""
-    from lamina._tensor import _wrap
-
     for index, functions in hooks.items():
         if slots[index] is None:
             continue
@@ -146,12 +146,11 @@ def _deliver_leaf(tensor, grad, capture, leaf_grads, non_leaf=False):
 
 def _store_grad(tensor, grad):
     """Accumulate into `.grad`; `grad` is an array nobody else holds."""
-    from lamina._tensor import _wrap
-
-    for hook in tensor._hooks or ():
-        result = hook(_wrap(grad))
-        if result is not None:
-            grad = result._array
+    if tensor._hooks:
+        for hook in tensor._hooks:
+            result = hook(_wrap(grad))
+            if result is not None:
+                grad = result._array.copy()  # the hook's tensor stays the caller's own
     if tensor.grad is None:
         tensor.grad = _wrap(grad)
     else:

@@ -120,14 +120,14 @@ class Node:
         raise NotImplementedError("lamina supports hooks on Tensors, not on grad_fn nodes")
 
     # -- used by the engine ------------------------------------------------------------------
-    def _record_versions(self, tensors):
-        """Remember the version of every tensor whose array forward saved for backward."""
+    def _record_versions(self, inputs, outputs):
+        """Remember the version of every input or output whose array forward saved."""
         records = []
         for value in self._saved:
             target = value._array if isinstance(value, Tensor) else value
             if type(target) is not np.ndarray:
                 continue
-            for tensor in tensors:
+            for tensor in (*inputs, *outputs):
                 if tensor._array is target:
                     records.append((target.shape, tensor._vc, tensor._vc[0]))
                     break
@@ -340,25 +340,42 @@ class _UserContext:
 
 
 def _record(cls, args, kwargs):
+    """Run `cls` and record a graph node: one edge per argument, outputs pointing at it."""
     edges = []
     needs = []
     tensors = []
+    values = []
     for a in args:
         if isinstance(a, Tensor):
             tensors.append(a)
+            values.append(a._array)
             if a._requires_grad:
                 if a._view_version is not None and a._view_version != a._vc[1]:
                     raise _stale_view_error(cls, a)
-                edges.append((a.grad_fn, a._out_index, a if a.grad_fn is None else None,
+                grad_fn = a.grad_fn
+                edges.append((grad_fn, a._out_index, a if grad_fn is None else None,
                               a._array.shape, a._array.dtype))
                 needs.append(True)
                 continue
+        else:
+            values.append(a)
         edges.append(None)
         needs.append(False)
     node = Node(cls, edges, tuple(needs))
     if cls._on_arrays:
-        out = cls.forward(node, *[a._array if isinstance(a, Tensor) else a for a in args],
-                          **kwargs)
+        out = cls.forward(node, *values, **kwargs)
+        if type(out) is np.ndarray:  # the common case: one array out
+            t = _wrap(out)
+            if cls.is_view:
+                t._vc = args[0]._vc
+                t._view_version = t._vc[1]
+            if out.dtype.kind == "f" and not node._non_differentiable:
+                t._requires_grad = True
+                t.grad_fn = node
+            node.output_meta = ((out.shape, out.dtype),)
+            if node._saved:
+                node._record_versions(tensors, (t,))
+            return t
     else:
         with no_grad():
             out = cls.forward(node, *args, **kwargs)
@@ -373,16 +390,14 @@ def _record(cls, args, kwargs):
         if cls.is_view:
             t._vc = args[0]._vc
             t._view_version = t._vc[1]
-        if t._array.dtype.kind == "f" and (
-            not node._non_differentiable or id(o) not in node._non_differentiable
-        ):
+        if t._array.dtype.kind == "f" and id(o) not in node._non_differentiable:
             t._requires_grad = True
             t.grad_fn = node
             t._out_index = index
         results.append(t)
     node.output_meta = tuple((t._array.shape, t._array.dtype) for t in results)
     if node._saved:
-        node._record_versions(tensors + results)
+        node._record_versions(tensors, results)
     return tuple(results) if multiple else results[0]
 
 
