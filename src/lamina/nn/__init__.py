@@ -1,6 +1,6 @@
 """lamina.nn: modules, containers, layers and losses with torch.nn's names."""
 
-# Layers: one import line per module file, appended below by their authors.
+# One import per file under modules/, kept in ruff's sorted order; add yours with a new file.
 from lamina.nn import functional, init, utils  # noqa: F401,E402
 from lamina.nn.modules.activation import (  # noqa: F401,E402
     CELU,
@@ -44,7 +44,11 @@ from lamina.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2
 from lamina.nn.modules.flatten import Flatten, Unflatten  # noqa: F401,E402
 from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
 from lamina.nn.modules.lazy import (  # noqa: F401,E402
-    LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear,
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyLinear,
 )
 from lamina.nn.modules.linear import Bilinear, Identity, Linear  # noqa: F401,E402
 from lamina.nn.modules.loss import (  # noqa: F401,E402
