@@ -261,7 +261,7 @@ def test_wrong_conv_channels_two_containers_deep():
     message = str(info.value)
     assert message.startswith("Sequential.body[0][0] Conv2d(4, 8, kernel_size=(3, 3), "
                               "stride=(1, 1)): ")
-    assert "(1, 8, 10, 10)" in message and "the output of Sequential.stem" in message
+    assert "got (1, 8, 10, 10) — the output of Sequential.stem[1] ReLU()." in message
 
 
 def test_lazy_hint_is_called_only_on_failure():
@@ -285,3 +285,11 @@ def test_a_non_tensor_input_is_a_type_error_naming_the_layer():
     with pytest.raises(TypeError, match=r"^Sequential\[0\] Probe\(features=4\): expected a "
                                         r"Tensor as input, got list$"):
         lnn.Sequential(Probe(4))([1.0, 2.0])
+
+
+def test_source_inside_a_preceding_container_names_its_last_layer():
+    model = lnn.Sequential(lnn.Sequential(Probe(4), lnn.Sequential(Widen(), Probe(8))), Probe(4))
+    with pytest.raises(ShapeError, match=r"^Sequential\[1\] Probe\(features=4\): expected input "
+                                         r"\(\*, 4\), got \(2, 8\) — the output of "
+                                         r"Sequential\[0\]\[1\]\[1\] Probe\(features=8\)\."):
+        model(lamina.zeros(2, 4))

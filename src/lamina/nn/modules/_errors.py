@@ -60,7 +60,7 @@ class _Trace:
         self.module = module  # the module whose forward raised
         self.head = module  # the outermost module the error has passed through so far
         self.names: list[str] = []  # child names from `head` down to `module`
-        self.source = None  # (depth, name, module): the sibling whose output was the input
+        self.source = None  # (depth, names, module): the layer whose output was the input
         self.detail = detail  # the original message, for errors that are not LayerErrors
 
     def where(self) -> str:
@@ -72,8 +72,8 @@ class _Trace:
     def came_from(self) -> str:
         if self.source is None:
             return ""
-        depth, name, module = self.source
-        names = self.names[: len(self.names) - depth] + [name]
+        depth, source_names, module = self.source
+        names = self.names[: len(self.names) - depth] + source_names
         return f" — the output of {_join(self.head, names)} {describe(module)}"
 
 
@@ -239,8 +239,17 @@ def note_source(error: BaseException, container, failed) -> BaseException:
     previous = None
     for name, child in container._modules.items():
         if child is failed:
-            if previous is not None:
-                trace.source = (len(trace.names) + 1, *previous)
             break
         previous = (name, child)
+    else:
+        return error
+    if previous is not None:
+        name, source = previous
+        names = [name]
+        # a Sequential's output is its last layer's: name that layer, not the container
+        while (type(source).forward is type(container).forward and source._modules
+               and next(reversed(source._modules.values())) is not None):
+            name, source = next(reversed(source._modules.items()))
+            names.append(name)
+        trace.source = (len(trace.names) + 1, names, source)
     return error
