@@ -76,6 +76,8 @@ def to_numpy_dtype(d) -> np.dtype:
         return int64.numpy
     if d is builtins_bool:
         return bool_.numpy
+    if d is None:  # np.dtype(None) would silently mean float64
+        raise TypeError("expected a dtype such as lamina.float32, got None")
     return from_numpy_dtype(d).numpy
 
 
@@ -94,3 +96,39 @@ def set_default_dtype(d: dtype) -> None:
     if d not in (float32, float64, float16):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default_float[0] = d
+
+
+class finfo:
+    """Limits of a floating dtype, as Python numbers: `lamina.finfo(lamina.float32).eps`."""
+
+    def __init__(self, type=None):
+        d = type or get_default_dtype()
+        if not d.is_floating_point:
+            raise TypeError(f"finfo: expected a floating point dtype, got {d}")
+        info = np.finfo(d.numpy)
+        self.dtype = d.name
+        self.bits = builtins_int(info.bits)
+        self.eps = builtins_float(info.eps)
+        self.max, self.min = builtins_float(info.max), builtins_float(info.min)
+        self.tiny = self.smallest_normal = builtins_float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins_int(info.precision)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype: `lamina.iinfo(lamina.int64).max`."""
+
+    def __init__(self, type):
+        if type.is_floating_point:
+            raise TypeError(f"iinfo: expected an integer dtype, got {type}")
+        info = np.iinfo(type.numpy) if type is not bool_ else np.iinfo(np.uint8)
+        self.dtype = type.name
+        self.bits = builtins_int(info.bits)
+        self.min, self.max = builtins_int(info.min), builtins_int(info.max)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
