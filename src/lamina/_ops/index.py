@@ -25,7 +25,12 @@ def _key_part(part):
             )
         return array
     if isinstance(part, list):
-        return np.asarray(part)
+        return np.asarray([_key_part(p) for p in part])
+    if type(part) is slice and part.step is not None and part.step <= 0:
+        raise ValueError(
+            f"index: slice step must be greater than zero, got {part.step}. "
+            "Hint: use .flip(dim) to reverse a dimension."
+        )
     return part
 
 
@@ -214,8 +219,11 @@ class ScatterAdd(Primitive):
         grad_src = None
         if ctx.needs_input_grad[3]:
             grad_src = np.zeros(ctx.src_shape, dtype=grad.dtype)
+            # the index may be smaller than the output off the axis: read only its extent
+            window = tuple(slice(None) if d == ctx.axis else slice(0, n)
+                           for d, n in enumerate(index.shape))
             grad_src[tuple(slice(0, n) for n in index.shape)] = np.take_along_axis(
-                grad, index, ctx.axis)
+                grad[window], index, ctx.axis)
         return grad, None, None, grad_src
 
 
@@ -244,34 +252,41 @@ class MaskedFill(Primitive):
 
 
 def masked_fill(input, mask, value):
-    if mask._array.dtype != np.bool_:
+    """input with `value` where the bool mask (broadcast to input's shape) is True."""
+    if not isinstance(mask, Tensor) or mask._array.dtype != np.bool_:
+        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(
-            f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}"
+            f"masked_fill: the mask must be a bool tensor, got {got}. "
+            "Hint: build it with a comparison, or call .bool() on it."
         )
-    if isinstance(value, Tensor):
-        if value.ndim != 0:
-            raise RuntimeError(
-                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                f"{value.ndim} dimension(s)."
-            )
-        value = value.item()
-    try:
-        out = MaskedFill.apply(input, mask._array, value)
+    try:  # out of place, torch lets the mask broadcast the input to a larger shape
+        np.broadcast_shapes(mask._array.shape, input._array.shape)
     except ValueError:
         raise RuntimeError(
             f"masked_fill: the mask of shape {tuple(mask.shape)} cannot be broadcast to the "
             f"input of shape {tuple(input.shape)}"
         ) from None
-    if out._array.shape != input._array.shape:
-        raise RuntimeError(
-            f"masked_fill: the mask of shape {tuple(mask.shape)} would broadcast the input "
-            f"of shape {tuple(input.shape)} to {tuple(out.shape)}"
-        )
-    return out
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                "masked_fill: the value must be a number or a 0-dim tensor, got a tensor of "
+                f"shape {tuple(value.shape)}"
+            )
+        if value._requires_grad:  # the value gets a gradient too: select through `where`
+            from lamina._ops.elementwise import where
+
+            return where(mask, value.to(input.dtype), input)
+        value = value.item()
+    return MaskedFill.apply(input, mask._array, value)
 
 
 def index_select(input, dim, index):
+    """The entries of `index` (a vector) along dim; repeated indices accumulate gradients."""
     axis = _normalize_dim(dim, input.ndim, "index_select")
+    if not isinstance(index, Tensor) or index.ndim > 1 or index._array.dtype.kind not in "iu":
+        got = (f"{index.dtype} tensor of shape {tuple(index.shape)}"
+               if isinstance(index, Tensor) else type(index).__name__)
+        raise IndexError(f"index_select(): expected a 1-D integer index tensor, got {got}")
     key = (slice(None),) * axis + (index._array.reshape(-1),)
     return Take.apply(input, key)
 
