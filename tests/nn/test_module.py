@@ -266,7 +266,7 @@ def test_error_messages_name_the_problem():
         _ = lnn.Sequential().x
     with pytest.raises(TypeError, match="cannot assign 'int' as parameter 'scale'"):
         model.scale = 3
-    with pytest.raises(TypeError, match="cannot assign 'lamina.Tensor' as parameter 'scale'"):
+    with pytest.raises(TypeError, match="cannot assign 'lamina.FloatTensor' as parameter 'scale'"):
         model.scale = lamina.ones(2)
     with pytest.raises(KeyError, match="attribute 'training' already exists"):
         model.register_buffer("training", None)

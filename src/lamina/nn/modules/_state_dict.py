@@ -8,18 +8,31 @@ each with what to do.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Mapping
 
 import numpy as np
 
 from lamina._tensor import Size, Tensor
 
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What `load_state_dict` returns: the keys it did not find and the ones it did not use."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
 _NUMBER = re.compile(r"(?<![^.])\d+(?![^.])")  # a whole dotted component made of digits
 
 
 def load_state_dict(root, state_dict, strict: bool, assign: bool):
-    from lamina.nn.modules.module import _IncompatibleKeys
-
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
     missing: list[str] = []

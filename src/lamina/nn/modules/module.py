@@ -6,13 +6,13 @@ by attribute assignment, so traversal orders, `state_dict` keys and `repr` match
 
 from __future__ import annotations
 
-import warnings
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 from lamina import _dtype
 from lamina._device import check_available
 from lamina._tensor import Tensor
 from lamina.nn.modules import _errors
+from lamina.nn.modules._hooks import RemovableHandle, call_with_hooks
 from lamina.nn.modules._members import MemberDict
 from lamina.nn.parameter import Parameter
 
@@ -21,44 +21,10 @@ __all__ = ["Module"]
 _MEMBER_DICTS = ("_parameters", "_buffers", "_modules")
 
 
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What `load_state_dict` returns: the keys it did not find and the ones it did not use."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the `register_*_hook` methods; `remove()` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict: dict, *extra_dicts: dict):
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-        self._dicts = (hooks_dict, *extra_dicts)
-
-    def remove(self) -> None:
-        for hooks in self._dicts:
-            hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.remove()
-
-
 def _typename(value) -> str:
     """The name torch puts in its 'cannot assign ...' messages."""
     if isinstance(value, Tensor):
-        return "lamina.Tensor" if type(value) is Tensor else type(value).__name__
+        return value.type()  # "lamina.FloatTensor", as torch.typename gives "torch.FloatTensor"
     cls = type(value)
     if cls.__module__ == "builtins":
         return cls.__qualname__
@@ -111,61 +77,11 @@ class Module:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks or self._forward_hooks:
-            return self._call_with_hooks(args, kwargs)
+            return call_with_hooks(self, args, kwargs)
         try:
             return self.forward(*args, **kwargs)
         except _errors._RELABELLED_TYPES as error:
             raise _errors.locate(error, self)  # noqa: B904 (locate sets __cause__ itself)
-
-    def _call_with_hooks(self, args, kwargs):
-        called = set()
-        output = None
-        try:
-            for hook_id, hook in list(self._forward_pre_hooks.items()):
-                if hook_id in self._forward_pre_hooks_with_kwargs:
-                    result = hook(self, args, kwargs)
-                    if result is not None:
-                        if not (isinstance(result, tuple) and len(result) == 2):
-                            raise RuntimeError(
-                                "forward pre-hook must return None or a tuple of (new_args, "
-                                f"new_kwargs), but got {result}."
-                            )
-                        args, kwargs = result
-                else:
-                    result = hook(self, args)
-                    if result is not None:
-                        args = result if isinstance(result, tuple) else (result,)
-            try:
-                output = self.forward(*args, **kwargs)
-            except _errors._RELABELLED_TYPES as error:
-                raise _errors.locate(error, self)  # noqa: B904 (locate sets __cause__ itself)
-            for hook_id, hook in list(self._forward_hooks.items()):
-                called.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
-                    result = hook(self, args, kwargs, output)
-                else:
-                    result = hook(self, args, output)
-                if result is not None:
-                    output = result
-        except Exception:
-            self._run_always_called_hooks(called, args, kwargs, output)
-            raise
-        return output
-
-    def _run_always_called_hooks(self, called, args, kwargs, output) -> None:
-        """After a failure, run the `always_call=True` forward hooks that have not run yet."""
-        for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id not in self._forward_hooks_always_called or hook_id in called:
-                continue
-            try:
-                if hook_id in self._forward_hooks_with_kwargs:
-                    hook(self, args, kwargs, output)
-                else:
-                    hook(self, args, output)
-            except Exception as error:  # the original error is the one to report
-                warnings.warn("module forward hook with ``always_call=True`` raised an exception "
-                              f"that was silenced as another error was raised in forward: "
-                              f"{error}", stacklevel=2)
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
