@@ -24,6 +24,8 @@ class Matmul(Primitive):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:  # a dot product: grad is 0-d
+            return grad * b if need_a else None, grad * a if need_b else None
         # Treat 1-D operands as the matrices matmul made of them: a (k,) as (1, k), b (k,) as
         # (k, 1). A row of ones left on grad_a is a leading axis the engine sums away.
         if a.ndim == 1:
