@@ -306,6 +306,19 @@ def with_losses(nn, lib):
     return WithLoss()
 
 
+def direct_forward_call(nn, lib):
+    class Bypass(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(4, 4)
+            self.out = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.out(self.hidden.forward(x))  # .forward skips hooks: no row for it
+
+    return Bypass()
+
+
 def _int64(lib):
     return lib.int64
 
@@ -407,4 +420,12 @@ CASES = [
     Case("losses_in_forward", with_losses, lambda lib: dict(
         input_data=[lib.zeros(3, 6), lib.zeros(3, dtype=lib.int64)],
         col_names=("input_size", "output_size", "num_params", "mult_adds"))),
+    Case("non_tensor_input_adds_itself", two_inputs, lambda lib: dict(
+        input_data=[lib.zeros(2, 5), lib.zeros(2, 3), 2.0])),
+    Case("verbose2_own_parameters", own_parameters, lambda lib: dict(
+        input_size=(3, 4), verbose=2, col_names=("num_params", "kernel_size", "mult_adds"))),
+    Case("verbose2_root_parameters", bilinear_and_parameter_containers, lambda lib: dict(
+        verbose=2, col_names=("num_params", "kernel_size"))),
+    Case("direct_forward_call", direct_forward_call, lambda lib: dict(
+        input_size=(3, 4), col_names=("output_size", "num_params", "params_percent"))),
 ]

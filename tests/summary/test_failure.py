@@ -109,3 +109,22 @@ def test_batchnorm_in_train_mode_with_one_sample_keeps_value_error(capsys):
     assert any(line.startswith("├─BatchNorm1d: 1-2") and line.endswith("raised here")
                for line in lines)
     assert "Linear: 1" in raised.value.__notes__[0]
+
+
+def test_error_between_layers_marks_the_module_whose_forward_raised(capsys):
+    class Reshaper(lamina.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first = lamina.nn.Linear(6, 6)
+            self.second = lamina.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.second(self.first(x).view(-1, 4))  # 6 values do not split into rows of 4
+
+    with pytest.raises(RuntimeError) as raised:
+        lamina.summary(Reshaper(), input_size=(1, 6), col_names=("input_size", "output_size"))
+    lines = capsys.readouterr().out.rstrip("\n").split("\n")
+    assert lines[3].startswith("Reshaper") and lines[3].endswith("raised here")
+    assert lines[4].split() == ["├─Linear:", "1-1", "[1,", "6]", "[1,", "6]"]
+    assert lines[-1].startswith(f"{type(raised.value).__name__}: ")
+    assert "view" in lines[-1] or "shape" in lines[-1]
