@@ -40,10 +40,22 @@ def test_custom_function_matches_torch():
 
 
 def test_custom_function_outside_grad_mode_records_nothing():
+    seen = []
+
+    class Probe(lamina.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x)
+            seen.append(ctx.needs_input_grad)
+            return x * scale
+
     x = lamina.ones(3, requires_grad=True)
     with lamina.no_grad():
-        y = make_cube(lamina).apply(x, 1.0)
+        y = Probe.apply(x, 1.0)
     assert not y.requires_grad and y.grad_fn is None
+    y = Probe.apply(lamina.ones(3), 2.0)  # nothing requires grad
+    assert not y.requires_grad and y.tolist() == [2.0] * 3
+    assert seen == [(False, False), (False, False)]
 
 
 def test_mark_non_differentiable_and_two_outputs():

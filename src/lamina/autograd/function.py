@@ -272,7 +272,7 @@ def _run_user(cls, args, kwargs):
             if isinstance(a, Tensor) and a._requires_grad:
                 return _record(cls, args, kwargs)
     with no_grad():
-        return cls.forward(_UserContext(), *args, **kwargs)
+        return cls.forward(_UserContext(len(args)), *args, **kwargs)
 
 
 def _run_primitive(cls, args, kwargs):
@@ -324,7 +324,8 @@ def _wrap_output(out, args, cls):
 class _UserContext:
     """ctx for a user Function's forward when nothing is recorded: accepts and forgets."""
 
-    needs_input_grad = ()
+    def __init__(self, n_inputs: int):
+        self.needs_input_grad = (False,) * n_inputs
 
     def save_for_backward(self, *values):
         pass
