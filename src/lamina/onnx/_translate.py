@@ -238,3 +238,181 @@ def _softmax(builder, a, dim, *rest, outputs):
 @translates("_ops.softmax", "LogSoftmax")
 def _log_softmax(builder, a, dim, *rest, outputs):
     return builder.node("LogSoftmax", [builder.name_of(a)], axis=int(dim))
+
+
+# ---------------------------------------------------------------- convolution and pooling
+@translates("_ops.conv", "Convolution")
+def _convolution(builder, x, weight, bias, stride, padding, dilation, groups, *, outputs):
+    """padding arrives as (top, bottom, left, right); 1-D convs have a kernel height of 1."""
+    top, bottom, left, right = padding
+    inputs = [builder.name_of(x), builder.name_of(weight)]
+    if bias is not None:
+        inputs.append(builder.name_of(bias))
+    if weight.ndim == 3:
+        return builder.node("Conv", inputs, strides=[stride[1]], pads=[left, right],
+                            dilations=[dilation[1]], group=groups)
+    return builder.node("Conv", inputs, strides=list(stride), pads=[top, left, bottom, right],
+                        dilations=list(dilation), group=groups)
+
+
+def _pool_attributes(x, kernel, stride, padding, dilation, out_size, spatial):
+    """ONNX pooling attributes; ceil_mode is recovered from the output size lamina chose."""
+    dims = range(2 - spatial, 2)
+    sizes = x._array.shape[-spatial:]
+    floor_sizes = [(n + 2 * padding[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1
+                   for n, d in zip(sizes, dims)]
+    ceil_mode = int(any(out_size[d] != f for d, f in zip(dims, floor_sizes)))
+    return dict(kernel_shape=[kernel[d] for d in dims], strides=[stride[d] for d in dims],
+                pads=[padding[d] for d in dims] * 2, ceil_mode=ceil_mode)
+
+
+@translates("_ops.pool", "MaxPool")
+def _max_pool(builder, x, kernel, stride, padding, dilation, out_size, spatial, return_indices,
+              *, outputs):
+    if return_indices:
+        raise UnsupportedOperatorError("ONNX export: max pooling with return_indices=True")
+    attributes = _pool_attributes(x, kernel, stride, padding, dilation, out_size, spatial)
+    dims = range(2 - spatial, 2)
+    attributes["dilations"] = [dilation[d] for d in dims]
+    return builder.node("MaxPool", [builder.name_of(x)], **attributes)
+
+
+@translates("_ops.pool", "AvgPool")
+def _avg_pool(builder, x, kernel, stride, padding, out_size, spatial, count_include_pad,
+              divisor_override, *, outputs):
+    if divisor_override:
+        raise UnsupportedOperatorError("ONNX export: average pooling with divisor_override")
+    attributes = _pool_attributes(x, kernel, stride, padding, (1, 1), out_size, spatial)
+    return builder.node("AveragePool", [builder.name_of(x)],
+                        count_include_pad=int(bool(count_include_pad)), **attributes)
+
+
+@translates("_ops.pool", "Pad")
+def _pad(builder, x, pad, mode, value, *, outputs):
+    begins, ends = [0] * x.ndim, [0] * x.ndim
+    for i in range(len(pad) // 2):
+        begins[x.ndim - 1 - i], ends[x.ndim - 1 - i] = pad[2 * i], pad[2 * i + 1]
+    onnx_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+                 "circular": "wrap"}[mode]
+    inputs = [builder.name_of(x), builder.ints(begins + ends, "pads")]
+    if mode == "constant":
+        inputs.append(builder.constant(np.asarray(value, dtype=x._array.dtype)))
+    return builder.node("Pad", inputs, mode=onnx_mode)
+
+
+# ---------------------------------------------------------------- normalisation (inference)
+@translates("_ops.normalization", "NormalizeWithStats")
+def _batch_norm_eval(builder, x, weight, bias, running_mean, running_var, shape, param_shape,
+                     eps, *, outputs):
+    """Batch norm with running statistics folds into one scale and one shift per channel."""
+    dtype = x._array.dtype
+    scale = 1 / np.sqrt(running_var.astype(np.float64) + eps)
+    if weight is not None:
+        scale = scale * weight._array
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias._array
+    name = builder.name_of(x)
+    reshaped = tuple(shape) != x._array.shape
+    if reshaped:
+        name = builder.node("Reshape", [name, _target_shape(builder, x._array.shape, shape)])[0]
+    scale_name = builder.constant(scale.astype(dtype).reshape(param_shape), "bn_scale")
+    shift_name = builder.constant(shift.astype(dtype).reshape(param_shape), "bn_shift")
+    out = builder.node("Add", builder.node("Mul", [name, scale_name]) + [shift_name])
+    if reshaped:
+        out = builder.node("Reshape", out + [_target_shape(builder, shape, x._array.shape)])
+    return out
+
+
+# ---------------------------------------------------------------- activations
+def _scalar(builder, value, like):
+    return builder.constant(np.asarray(value, dtype=like._array.dtype))
+
+
+@translates("nn._functional.activation", "LeakyRelu")
+def _leaky_relu(builder, a, slope, *, outputs):
+    return builder.node("LeakyRelu", [builder.name_of(a)], alpha=float(slope))
+
+
+@translates("nn._functional.activation", "Hardtanh")
+def _hardtanh(builder, a, low, high, *, outputs):
+    return builder.node("Clip", [builder.name_of(a), _scalar(builder, low, a),
+                                 _scalar(builder, high, a)])
+
+
+@translates("nn._functional.activation", "Hardsigmoid")
+def _hardsigmoid(builder, a, *, outputs):
+    return builder.node("HardSigmoid", [builder.name_of(a)], alpha=1 / 6, beta=0.5)
+
+
+@translates("nn._functional.activation", "Hardswish")
+def _hardswish(builder, a, *, outputs):
+    return builder.node("HardSwish", [builder.name_of(a)])
+
+
+@translates("nn._functional.activation", "Silu")
+def _silu(builder, a, *, outputs):
+    x = builder.name_of(a)
+    return builder.node("Mul", [x] + builder.node("Sigmoid", [x]))
+
+
+@translates("nn._functional.activation", "Softplus")
+def _softplus(builder, a, beta, threshold, *, outputs):
+    x = builder.name_of(a)
+    if beta == 1:
+        soft = builder.node("Softplus", [x])
+    else:
+        scaled = builder.node("Mul", [x, _scalar(builder, beta, a)])
+        soft = builder.node("Div", builder.node("Softplus", scaled) + [_scalar(builder, beta, a)])
+    # torch switches to the identity above threshold / beta
+    above = builder.node("Greater", builder.node("Mul", [x, _scalar(builder, beta, a)])
+                         + [_scalar(builder, threshold, a)])
+    return builder.node("Where", above + [x] + soft)
+
+
+@translates("nn._functional.activation", "Mish")
+def _mish(builder, a, *, outputs):
+    x = builder.name_of(a)
+    return builder.node("Mul", [x] + builder.node("Tanh", builder.node("Softplus", [x])))
+
+
+@translates("nn._functional.activation", "Elu")
+def _elu(builder, a, alpha, scale, input_scale, *, outputs):
+    x = builder.name_of(a)
+    inner = builder.node("Mul", [x, _scalar(builder, input_scale, a)])
+    negative = builder.node("Mul", builder.node("Sub", builder.node("Exp", inner)
+                                                + [_scalar(builder, 1, a)])
+                            + [_scalar(builder, alpha, a)])
+    positive = builder.node("Greater", [x, _scalar(builder, 0, a)])
+    chosen = builder.node("Where", positive + [x] + negative)
+    return builder.node("Mul", chosen + [_scalar(builder, scale, a)])
+
+
+@translates("nn._functional.activation", "Gelu")
+def _gelu(builder, a, approximate, *, outputs):
+    x = builder.name_of(a)
+    half = builder.node("Mul", [x, _scalar(builder, 0.5, a)])
+    if approximate == "tanh":
+        cube = builder.node("Mul", [x] + builder.node("Mul", [x, x]))
+        inner = builder.node("Add", [x] + builder.node("Mul", cube
+                                                        + [_scalar(builder, 0.044715, a)]))
+        scaled = builder.node("Mul", inner + [_scalar(builder, np.sqrt(2 / np.pi), a)])
+        curve = builder.node("Tanh", scaled)
+    else:
+        curve = builder.node("Erf", builder.node("Mul", [x, _scalar(builder, np.sqrt(0.5), a)]))
+    return builder.node("Mul", half + builder.node("Add", curve + [_scalar(builder, 1, a)]))
+
+
+@translates("nn._functional.activation", "Threshold")
+def _threshold(builder, a, threshold, value, *, outputs):
+    x = builder.name_of(a)
+    above = builder.node("Greater", [x, _scalar(builder, threshold, a)])
+    return builder.node("Where", above + [x, _scalar(builder, value, a)])
+
+
+# ---------------------------------------------------------------- embedding
+@translates("nn._functional.sparse", "EmbeddingLookup")
+def _embedding(builder, weight, indices, padding_row, scale_grad_by_freq, *, outputs):
+    index = builder.name_of(indices) if isinstance(indices, Tensor) else builder.constant(
+        np.asarray(indices, dtype=np.int64), "indices")
+    return builder.node("Gather", [builder.name_of(weight), index], axis=0)
