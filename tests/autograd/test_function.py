@@ -150,3 +150,21 @@ def test_next_functions_describe_the_graph():
     node, index = y.grad_fn.next_functions[0]
     assert node.name() == "MulBackward0" and index == 0
     assert node.next_functions[0][0] == "AccumulateGrad"
+
+
+def test_node_names_follow_torch_and_a_forward_may_rename_its_node():
+    class Pick(lamina.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.grad_fn_name = "SelectBackward0"
+            return x[0]
+
+        @staticmethod
+        def backward(ctx, grad):
+            return lamina.ones(2) * grad
+
+    x, tx = lamina.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    assert Pick.apply(x).grad_fn.name() == tx[0].grad_fn.name()
+    for ours, theirs in [(x + 1, tx + 1), (x * 2, tx * 2), (x.sum(), tx.sum()),
+                         (x.exp(), tx.exp()), (x.double(), tx.double())]:
+        assert ours.grad_fn.name() == theirs.grad_fn.name()

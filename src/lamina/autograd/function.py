@@ -61,6 +61,7 @@ class Node:
     _freed = False
     _non_differentiable = ()
     materialize_grads = True
+    grad_fn_name = None  # a forward may name its node per call: `ctx.grad_fn_name = "MmBackward0"`
     retained = None  # output index -> non-leaf Tensor that called retain_grad()
     hooks = None  # output index -> list of tensor hooks registered on that output
 
@@ -75,7 +76,7 @@ class Node:
 
     def name(self) -> str:
         """torch's name for this node's class, e.g. `AddBackward0` or `MyFunctionBackward`."""
-        return self.function._grad_fn_name()
+        return self.grad_fn_name or self.function._grad_fn_name()
 
     # -- what forward may call on ctx -------------------------------------------------------
     def save_for_backward(self, *values):
