@@ -141,3 +141,19 @@ def test_meta_convolutions_match_real_shapes_without_the_work():
         out = lamina.summary(layer, input_data=x, device="meta", verbose=0)
         assert out.summary_list[0].output_size == list(real.shape)
         assert layer(x).is_meta and layer(x).shape == real.shape
+
+
+def test_dispatch_hook_is_only_installed_while_meta_tensors_live():
+    from lamina.autograd import function
+
+    x = lamina.randn(3)
+    x.relu()  # drops the hook if an earlier test left no meta tensor alive
+    meta = lamina.zeros(4, device="meta")
+    assert function.dispatch_hook[0] is not None
+    x.relu()
+    assert function.dispatch_hook[0] is not None  # `meta` still lives
+    out = meta.relu() + 1
+    assert out.is_meta
+    del meta, out
+    x.relu()
+    assert function.dispatch_hook[0] is None  # ordinary ops are hook-free again

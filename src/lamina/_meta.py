@@ -10,6 +10,8 @@ computed) and turns every result back into a meta view. Factories make meta tens
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 _function = None  # lamina.autograd.function, bound when the first meta array is made
@@ -24,7 +26,7 @@ def meta_array(shape, dtype) -> np.ndarray:
     source = _SOURCES.get(dtype)
     if source is None:
         source = _SOURCES[dtype] = np.zeros((), dtype)
-        _install()
+    _install()
     shape = tuple(shape)
     # writeable on purpose: layers that reset buffers with `t._array[...] = 0` keep working
     # (every element is the one scalar; `_dispatch` zeroes it again before each meta op)
@@ -46,29 +48,51 @@ def to_meta(tensor):
 
 
 def _install() -> None:
-    # Installed when the first meta array is made and kept: meta tensors outlive the `with`
-    # block that built them. Non-meta ops pay one scan of their arguments.
-    global _function
-    from lamina.autograd import function as _function
-
+    # The hook stays while any meta array is alive (they outlive the `with` block that made
+    # them); `_dispatch` takes itself out once none is left, so ordinary ops run hook-free.
+    global _function, _Tensor
+    if _function is None:
+        from lamina._tensor import Tensor as _Tensor
+        from lamina.autograd import function as _function
     if _function.dispatch_hook[0] is None:
         _function.dispatch_hook[0] = _dispatch
 
 
-def _has_meta(args) -> bool:
-    from lamina._tensor import Tensor
+_Tensor = None  # lamina.Tensor, bound by _install (this module is imported by _tensor.py)
 
+
+def _references(sources: dict) -> int:
+    return max(sys.getrefcount(source) for source in sources.values())
+
+
+# every meta array holds its source as `.base`; with none alive, a source is referenced only
+# by the dict and this very count (measured the same way, so it holds on any CPython)
+_IDLE_REFERENCES = _references({0: np.zeros(())})
+
+
+def _any_alive() -> bool:
+    return bool(_SOURCES) and _references(_SOURCES) > _IDLE_REFERENCES
+
+
+def _has_meta(args) -> bool:
+    # on the path of every op while a meta tensor exists: kept to a few attribute reads
+    sources = _SOURCES
     for value in args:
-        if isinstance(value, Tensor):
-            if is_meta_array(value._array):
+        if isinstance(value, _Tensor):
+            array = value._array
+            base = array.base
+            if base is not None and sources.get(array.dtype) is base:
                 return True
-        elif isinstance(value, (list, tuple)) and _has_meta(value):
+        elif type(value) in (list, tuple) and _has_meta(value):
             return True
     return False
 
 
 def _dispatch(function, args, kwargs, run):
     if not _has_meta(args):
+        hooks = _function.dispatch_hook
+        if hooks[0] is _dispatch and not _any_alive():
+            hooks[0] = None
         return run()
     for source in _SOURCES.values():  # meta values read as zeros (valid indices, no NaN)
         source[()] = 0
