@@ -162,14 +162,27 @@ def add(input, other, *, alpha=1, out=None):
     return _binary(Add, "add", a, _scaled(b, alpha))
 
 
+def _is_bool(value):
+    return isinstance(value, bool) or (
+        isinstance(value, Tensor) and value._array.dtype == np.bool_)
+
+
 def sub(input, other, *, alpha=1, out=None):
-    a, b = binary(input, other)
-    if isinstance(a, Tensor) and a._array.dtype == np.bool_:
+    if _is_bool(input) or _is_bool(other):
         raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead."
+            f"sub: subtraction with a bool operand is not supported, as in torch (operands "
+            f"{_promote.shapes_text(input, other)}). Hint: use `^` or logical_xor() for masks, "
+            "or convert with .int()/.float() first."
         )
+    a, b = binary(input, other)
     return _binary(Sub, "sub", a, _scaled(b, alpha))
+
+
+def _refuse_bool(name, *values):
+    """torch implements no rounding, remainder or power kernels for bool; say so the same way."""
+    if builtins.all(_is_bool(v) for v in values if v is not None):
+        raise NotImplementedError(
+            f"{name}: not implemented for bool tensors. Hint: convert with .int() first.")
 
 
 def rsub(input, other, *, alpha=1):
@@ -190,6 +203,7 @@ def div(input, other, *, rounding_mode=None, out=None):
             "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"{rounding_mode!r}"
         )
+    _refuse_bool("div", input, other)
     a, b = binary(input, other)
     return _binary(RoundedDiv, "div", a, b, rounding_mode == "floor")
 
@@ -220,11 +234,13 @@ def floor_divide(input, other):
 
 
 def remainder(input, other):
+    _refuse_bool("remainder", input, other)
     a, b = binary(input, other)
     return _binary(Remainder, "remainder", a, b, True)
 
 
 def fmod(input, other):
+    _refuse_bool("fmod", input, other)
     a, b = binary(input, other)
     return _binary(Remainder, "fmod", a, b, False)
 
@@ -242,6 +258,9 @@ negative = neg
 
 
 def pow(input, exponent):
+    if _is_bool(input) and isinstance(exponent, bool):
+        return input.clone() if exponent else (input | True)  # bool ** bool stays bool
+    _refuse_bool("pow", input, exponent)
     a, b = binary(input, exponent)
     if isinstance(a, Tensor) and a._array.dtype.kind in "iub":
         negative_power = (b < 0) if not isinstance(b, Tensor) else bool((b._array < 0).any())
@@ -452,8 +471,7 @@ def sigmoid(input):
 
 
 def abs(input):
-    if input._array.dtype == np.bool_:
-        return input.clone()
+    _refuse_bool("abs", input)
     return Abs.apply(input)
 
 
@@ -465,14 +483,19 @@ def reciprocal(input):
 
 
 def square(input):
+    if input._array.dtype == np.bool_:
+        return pow(input, 2)  # int64, as torch promotes bool with the Python int 2
     return mul(input, input)
 
 
 def relu(input):
+    if input._array.dtype == np.bool_:
+        raise RuntimeError("relu: not implemented for bool tensors. Hint: use .float() first.")
     return Relu.apply(input)
 
 
-def _flat(input, function):
+def _flat(input, function, name):
+    _refuse_bool(name, input)
     if input._array.dtype.kind != "f":
         return input.clone()  # integers are already whole numbers
     return Flat.apply(input, function)
@@ -485,21 +508,21 @@ def sign(input):
 
 
 def floor(input):
-    return _flat(input, np.floor)
+    return _flat(input, np.floor, "floor")
 
 
 def ceil(input):
-    return _flat(input, np.ceil)
+    return _flat(input, np.ceil, "ceil")
 
 
 def trunc(input):
-    return _flat(input, np.trunc)
+    return _flat(input, np.trunc, "trunc")
 
 
 def round(input, *, decimals=0):
     if decimals == 0:
-        return _flat(input, np.round)
-    return _flat(input, lambda a: np.round(a, decimals))
+        return _flat(input, np.round, "round")
+    return _flat(input, lambda a: np.round(a, decimals), "round")
 
 
 def frac(input):
@@ -533,12 +556,23 @@ def clamp_max(input, max):
     return clamp(input, None, max)
 
 
+def _both_tensors(name, input, other):
+    for argument, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"{name}(): argument '{argument}' must be Tensor, not {type(value).__name__}. "
+                f"Hint: use clamp({'min' if name == 'maximum' else 'max'}=...) with a number."
+            )
+
+
 def maximum(input, other):
+    _both_tensors("maximum", input, other)
     a, b = binary(input, other)
     return _binary(Maximum, "maximum", a, b)
 
 
 def minimum(input, other):
+    _both_tensors("minimum", input, other)
     a, b = binary(input, other)
     return _binary(Minimum, "minimum", a, b)
 

@@ -118,8 +118,16 @@ def _moment(input, dim, unbiased, keepdim, correction, root, name):
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    input = floating(input)
+    _require_floating(input, name)
     return Moment.apply(input, _axes(dim, input.ndim, name), correction, keepdim, root)
+
+
+def _require_floating(input, name):
+    if input._array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{name}(): only floating point tensors are supported, got {input.dtype}. "
+            "Hint: call .float() first."
+        )
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -136,14 +144,14 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(floating(input), dim, keepdim))
+            mean(input, dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(floating(input), dim, keepdim))
+            mean(input, dim, keepdim))
 
 
 class Extreme(Primitive):
@@ -260,6 +268,8 @@ def amin(input, dim=(), keepdim=False):
 
 def _arg_extreme(input, dim, keepdim, function, name):
     """Index of the first extreme (the flat index when dim is None), as int64."""
+    if input._array.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): not implemented for bool tensors. Hint: use .int() first.")
     axis = None if dim is None else _normalize_dim(dim, input.ndim, name)
     _check_reducible(input, axis, name[3:])
     if axis is None:
@@ -369,9 +379,10 @@ class Norm2(Primitive):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    input = floating(input)
+    """The vector p-norm over dim (all elements by default); 'fro' is the 2-norm."""
     if dtype is not None:
         input = input.to(dtype)
+    _require_floating(input, "norm")
     if p in ("fro", 2, 2.0):
         return Norm2.apply(input, _axes(dim, input.ndim, "norm"), keepdim)
     if p in (math.inf, float("inf")):
