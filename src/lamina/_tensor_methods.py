@@ -45,6 +45,9 @@ class TensorMethods:
     def __mod__(self, other):
         return _ops.elementwise.remainder(self, other)
 
+    def __rmod__(self, other):
+        return _ops.elementwise.remainder(other, self)
+
     def __pow__(self, other):
         return _ops.elementwise.pow(self, other)
 
