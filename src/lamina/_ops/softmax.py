@@ -18,12 +18,12 @@ def _widen(array: np.ndarray) -> np.ndarray:
 
 
 def _shifted(array: np.ndarray, axis) -> np.ndarray:
-    """array minus its maximum along axis (a new array), so exp of it is at most 1."""
-    top = np.max(array, axis=axis, keepdims=True)
-    # a row of -inf has no finite maximum; shifting by it would turn -inf - -inf into nan
-    if not np.isfinite(top).all():
-        top = np.where(np.isfinite(top), top, 0).astype(array.dtype)
-    return np.asarray(array - top)  # asarray: a 0-d result would otherwise be a NumPy scalar
+    """array minus its maximum along axis (a new array), so exp of it is at most 1.
+
+    A row with no finite maximum (all -inf, or any +inf) becomes nan, as it does in torch.
+    """
+    # asarray: for a 0-d input the difference would be a NumPy scalar
+    return np.asarray(array - array.max(axis, keepdims=True))
 
 
 class Softmax(Primitive):
@@ -37,7 +37,7 @@ class Softmax(Primitive):
             return a.copy()
         out = _shifted(_widen(a), axis)
         np.exp(out, out=out)
-        out /= np.sum(out, axis=axis, keepdims=True)
+        out /= out.sum(axis, keepdims=True)
         out = out.astype(a.dtype, copy=False)
         ctx.axis = axis
         ctx.save_for_backward(out)
@@ -65,7 +65,7 @@ class LogSoftmax(Primitive):
             ctx.save_for_backward(a)
             return a.copy()
         out = _shifted(_widen(a), axis)
-        out -= np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
+        out -= np.log(np.exp(out).sum(axis, keepdims=True))
         out = out.astype(a.dtype, copy=False)
         ctx.axis = axis
         ctx.save_for_backward(out)
@@ -134,24 +134,30 @@ def _class_targets(target, weight, ignore_index, classes, dtype):
     return np.expand_dims(safe, 1), sample_weight
 
 
-def _reduce_samples(loss, sample_weight, reduction):
-    """The per-sample loss reduced; 'mean' divides by the total weight of the kept samples."""
+def reduce_loss(loss: np.ndarray, reduction: str, denominator=None) -> np.ndarray:
+    """The elementwise loss reduced inside a fused loss primitive: 'none' keeps it, 'sum' adds
+    it up, 'mean' divides the sum by denominator (by default the number of elements)."""
     if reduction == "none":
-        return loss, None
+        return loss
     total = loss.sum(dtype=loss.dtype)
     if reduction == "sum":
-        return np.asarray(total), None
-    denominator = sample_weight.sum(dtype=loss.dtype)
-    # all samples ignored: 0 / 0 gives nan, as in torch
+        return np.asarray(total)
+    if denominator is None:
+        denominator = loss.size
+    # an empty batch, or every sample ignored: 0 / 0 gives nan, as in torch
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(total / denominator), denominator
+        return np.asarray(total / denominator)
 
 
-def _per_sample_upstream(grad, sample_weight, reduction, denominator):
-    """The gradient reaching each sample's loss, times its weight (zero where ignored)."""
-    if reduction == "mean":
-        grad = grad / denominator
-    return grad * sample_weight
+def loss_upstream(grad: np.ndarray, reduction: str, denominator) -> np.ndarray:
+    """The gradient reaching each element of the unreduced loss: the backward of
+    `reduce_loss` (a scalar for 'sum' and 'mean', which broadcasts)."""
+    return grad / denominator if reduction == "mean" else grad
+
+
+def _sample_weights_total(sample_weight, reduction, dtype):
+    # the mean of a class-weighted loss divides by the total weight of the kept samples
+    return sample_weight.sum(dtype=dtype) if reduction == "mean" else None
 
 
 class CrossEntropy(Primitive):
@@ -183,7 +189,8 @@ class CrossEntropy(Primitive):
             spread *= target != ignore_index
             loss *= 1 - smoothing
             loss += (smoothing / classes) * spread
-        out, denominator = _reduce_samples(loss, sample_weight, reduction)
+        denominator = _sample_weights_total(sample_weight, reduction, loss.dtype)
+        out = reduce_loss(loss, reduction, denominator)
         probs /= total
         ctx.meta = (x.dtype, index, sample_weight, weight, target != ignore_index, smoothing,
                     reduction, denominator)
@@ -196,14 +203,14 @@ class CrossEntropy(Primitive):
         dtype, index, sample_weight, weight, valid, smoothing, reduction, denominator = ctx.meta
         grad = _widen(grad)
         classes = probs.shape[1]
-        picked = _per_sample_upstream(grad, sample_weight, reduction, denominator)
+        picked = loss_upstream(grad, reduction, denominator) * sample_weight
         if not smoothing:
             result = probs * np.expand_dims(picked, 1)
             np.put_along_axis(result, index, np.take_along_axis(result, index, 1)
                               - np.expand_dims(picked, 1), 1)
             return result.astype(dtype, copy=False), None, None, None, None, None
         picked *= 1 - smoothing
-        spread = _per_sample_upstream(grad, valid, reduction, denominator) * (smoothing / classes)
+        spread = loss_upstream(grad, reduction, denominator) * valid * (smoothing / classes)
         total_weight = classes if weight is None else weight.sum()
         result = probs * np.expand_dims(picked + spread * total_weight, 1)
         np.put_along_axis(result, index, np.take_along_axis(result, index, 1)
@@ -227,14 +234,15 @@ class NllLoss(Primitive):
                                               work.dtype)
         loss = -np.take_along_axis(work, index, 1)[:, 0]
         loss *= sample_weight
-        out, denominator = _reduce_samples(loss, sample_weight, reduction)
+        denominator = _sample_weights_total(sample_weight, reduction, loss.dtype)
+        out = reduce_loss(loss, reduction, denominator)
         ctx.meta = (x.shape, x.dtype, index, sample_weight, reduction, denominator)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         shape, dtype, index, sample_weight, reduction, denominator = ctx.meta
-        picked = _per_sample_upstream(_widen(grad), sample_weight, reduction, denominator)
+        picked = loss_upstream(_widen(grad), reduction, denominator) * sample_weight
         result = np.zeros(shape, dtype=picked.dtype)
         np.put_along_axis(result, index, -np.expand_dims(picked, 1), 1)
         return result.astype(dtype, copy=False), None, None, None, None

@@ -13,7 +13,14 @@ import numpy as np
 
 import lamina
 from lamina._ops import _promote
-from lamina._ops.softmax import REDUCTIONS, CrossEntropy, NllLoss, log_softmax
+from lamina._ops.softmax import (
+    REDUCTIONS,
+    CrossEntropy,
+    NllLoss,
+    log_softmax,
+    loss_upstream,
+    reduce_loss,
+)
 from lamina._tensor import Tensor
 from lamina.autograd.function import Primitive
 
@@ -151,29 +158,72 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 # ---------------------------------------------------------------- binary classification
 class BinaryCrossEntropy(Primitive):
-    """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100, as torch does."""
+    """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as torch does, reduced."""
 
     @staticmethod
-    def forward(ctx, x, t):
+    def forward(ctx, x, t, weight, reduction):
         with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
             log_x = np.maximum(np.log(x), -100)
             log_rest = np.maximum(np.log1p(-x), -100)
-        ctx.save_for_backward(x, t)
         # (t - 1) * log(1 - x) - t * log(x), the order torch evaluates it in
-        return (t - 1) * log_rest - t * log_x
+        loss = (t - 1) * log_rest
+        loss -= t * log_x
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, t, weight)
+        ctx.reduction = reduction
+        ctx.count = loss.size
+        return reduce_loss(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t = ctx.saved_tensors
-        need_x, need_t = ctx.needs_input_grad
+        x, t, weight = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad[:2]
+        upstream = loss_upstream(grad, ctx.reduction, ctx.count)
+        if weight is not None:
+            upstream = upstream * weight
         grad_x = grad_t = None
         if need_x:
             # torch's formula: (x - t) / max(x (1 - x), 1e-12), finite where the log clamps
-            grad_x = grad * (x - t) / np.maximum((1 - x) * x, 1e-12)
+            grad_x = upstream * (x - t) / np.maximum((1 - x) * x, 1e-12)
         if need_t:
             with np.errstate(divide="ignore"):  # infinite at x = 0 or 1, as in torch
-                grad_t = grad * (np.log1p(-x) - np.log(x))
-        return grad_x, grad_t
+                grad_t = upstream * (np.log1p(-x) - np.log(x))
+        return grad_x, grad_t, None, None
+
+
+def _check_binary(op, input, target):
+    """target as input's dtype after checking both are floating point and the same shape."""
+    _expect_tensor(op, "input", input)
+    _expect_tensor(op, "target", target)
+    if _shape(input) != _shape(target):
+        raise ValueError(
+            f"{op}: target size ({target.shape}) must be the same as the input size "
+            f"({input.shape}). Hint: for (N, 1) outputs, reshape the target to (N, 1)."
+        )
+    _expect_float(op, "input", input, "call input.float()")
+    _expect_float(op, "target", target, "targets are probabilities: call target.float()")
+    return target if target._array.dtype == input._array.dtype else target.to(input.dtype)
+
+
+def _same_dtype(value, input):
+    if value is None or value._array.dtype == input._array.dtype:
+        return value
+    return value.to(input.dtype)
+
+
+def _check_broadcast(op, name, value, input, hint):
+    if value is None:
+        return
+    try:
+        shape = np.broadcast_shapes(_shape(value), _shape(input))
+    except ValueError:
+        shape = None
+    if shape != _shape(input):
+        raise RuntimeError(
+            f"{op}: {name} of shape {_shape(value)} cannot be broadcast to input "
+            f"{_shape(input)}. Hint: {hint}"
+        )
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -181,17 +231,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """Binary cross-entropy of probabilities input (in [0, 1]) against target, reduced."""
     op = "binary_cross_entropy"
     reduction = _reduction(size_average, reduce, reduction)
-    _expect_tensor(op, "input", input)
-    _expect_tensor(op, "target", target)
-    if _shape(input) != _shape(target):
-        raise ValueError(
-            f"{op}: using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}) is deprecated. Please ensure they have the same size."
-        )
-    _expect_float(op, "input", input, "it should hold probabilities; apply sigmoid first")
-    _expect_float(op, "target", target, "targets are probabilities: call target.float()")
-    if target._array.dtype != input._array.dtype:
-        target = target.to(input.dtype)
+    target = _check_binary(op, input, target)
     for name, value in (("input", input), ("target", target)):
         array = value._array
         if array.size and (array.min() < 0 or array.max() > 1):
@@ -200,10 +240,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                 + ("Hint: for raw scores use binary_cross_entropy_with_logits "
                    "(nn.BCEWithLogitsLoss)." if name == "input" else "")
             )
-    loss = BinaryCrossEntropy.apply(input, target)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    _check_broadcast(op, "weight", weight, input, "one weight per element or per class")
+    return BinaryCrossEntropy.apply(input, target, _same_dtype(weight, input), reduction)
 
 
 def _sigmoid(x):
@@ -212,35 +250,44 @@ def _sigmoid(x):
 
 
 class BinaryCrossEntropyWithLogits(Primitive):
-    """(1 - t) x + (1 + (pos_weight - 1) t) log(1 + exp(-x)), finite for any logit x."""
+    """w ((1 - t) x + (1 + (pos_weight - 1) t) log(1 + exp(-x))), finite for any logit x."""
 
     @staticmethod
-    def forward(ctx, x, t, pos_weight):
+    def forward(ctx, x, t, weight, pos_weight, reduction):
         # log(1 + exp(-x)) without overflow: max(-x, 0) + log1p(exp(-|x|))
         softplus = np.log1p(np.exp(-np.abs(x)))
         softplus += np.maximum(-x, 0)
-        ctx.save_for_backward(x, t, pos_weight, softplus)
+        ctx.save_for_backward(x, t, weight, pos_weight, softplus)
         if pos_weight is not None:
             softplus = softplus * ((pos_weight - 1) * t + 1)
-        return (1 - t) * x + softplus
+        loss = x - t * x
+        loss += softplus
+        if weight is not None:
+            loss *= weight
+        ctx.reduction = reduction
+        ctx.count = loss.size
+        return reduce_loss(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t, pos_weight, softplus = ctx.saved_tensors
-        need_x, need_t, need_pos = ctx.needs_input_grad
+        x, t, weight, pos_weight, softplus = ctx.saved_tensors
+        need_x, need_t, _, need_pos = ctx.needs_input_grad[:4]
+        upstream = loss_upstream(grad, ctx.reduction, ctx.count)
+        if weight is not None:
+            upstream = upstream * weight
         grad_x = grad_t = grad_pos = None
         if need_x:
             if pos_weight is None:
-                grad_x = grad * (_sigmoid(x) - t)
+                grad_x = upstream * (_sigmoid(x) - t)
             else:
                 weighted = pos_weight * t
-                grad_x = grad * ((weighted + 1 - t) * _sigmoid(x) - weighted)
+                grad_x = upstream * ((weighted + 1 - t) * _sigmoid(x) - weighted)
         if need_t:
-            weight = 1 if pos_weight is None else pos_weight
-            grad_t = grad * (weight * softplus - x - softplus)
+            scale = 1 if pos_weight is None else pos_weight
+            grad_t = upstream * (scale * softplus - x - softplus)
         if need_pos:
-            grad_pos = grad * t * softplus
-        return grad_x, grad_t, grad_pos
+            grad_pos = upstream * t * softplus
+        return grad_x, grad_t, None, grad_pos, None
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
@@ -248,31 +295,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Sigmoid and binary cross-entropy in one stable step, on raw scores input."""
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(size_average, reduce, reduction)
-    _expect_tensor(op, "input", input)
-    _expect_tensor(op, "target", target)
-    if _shape(input) != _shape(target):
-        raise ValueError(
-            f"{op}: target size ({target.shape}) must be the same as input size "
-            f"({input.shape})"
-        )
-    _expect_float(op, "input", input, "call input.float()")
-    _expect_float(op, "target", target, "targets are probabilities: call target.float()")
-    if target._array.dtype != input._array.dtype:
-        target = target.to(input.dtype)
-    if pos_weight is not None:
-        if pos_weight._array.dtype != input._array.dtype:
-            pos_weight = pos_weight.to(input.dtype)
-        try:
-            np.broadcast_shapes(_shape(pos_weight), _shape(input))
-        except ValueError:
-            raise RuntimeError(
-                f"{op}: pos_weight of shape {_shape(pos_weight)} cannot be broadcast to input "
-                f"{_shape(input)}. Hint: give one weight per class, of shape (C,)."
-            ) from None
-    loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    target = _check_binary(op, input, target)
+    _check_broadcast(op, "weight", weight, input, "one weight per element or per class")
+    _check_broadcast(op, "pos_weight", pos_weight, input, "one weight per class, of shape (C,)")
+    return BinaryCrossEntropyWithLogits.apply(input, target, _same_dtype(weight, input),
+                                              _same_dtype(pos_weight, input), reduction)
 
 
 # ---------------------------------------------------------------- multi-class classification
