@@ -157,3 +157,20 @@ def test_dispatch_hook_is_only_installed_while_meta_tensors_live():
     del meta, out
     x.relu()
     assert function.dispatch_hook[0] is None  # ordinary ops are hook-free again
+
+
+def test_keyword_tensors_go_to_meta_too():
+    class Gated(lamina.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lamina.nn.Linear(3, 3)
+
+        def forward(self, x, gate=None):
+            assert gate.is_meta == x.is_meta  # both on the model's device
+            return self.lin(x) * gate
+
+    model = Gated()
+    on_meta = lamina.summary(model, input_size=(2, 3), device="meta", verbose=0,
+                             gate=lamina.ones(2, 3))
+    on_cpu = lamina.summary(model, input_size=(2, 3), verbose=0, gate=lamina.ones(2, 3))
+    assert str(on_meta) == str(on_cpu)

@@ -76,10 +76,12 @@ def summary(model, input_size=None, input_data=None, batch_dim=None, cache_forwa
             dtypes = [lamina.float32] * len(input_size)
         sizes = _inputs.normalize_input_size(input_size)
         x = _inputs.made_up_inputs(sizes, batch_dim, dtypes, meta)
+    if meta:  # keyword tensors go to the model's device too, as in torchinfo
+        kwargs = _inputs.traverse(kwargs, _meta_copy, type)
 
-    records = _forward_pass(model, x, batch_dim, bool(cache_forward_pass), mode, meta,
-                            verbose, columns, col_width, rows, depth, kwargs)
     formatting = FormattingOptions(depth, verbose, columns, col_width, rows)
+    records = _forward_pass(model, x, batch_dim, bool(cache_forward_pass), mode, meta,
+                            formatting, kwargs)
     total_input = None if x is None else _inputs.total_input_bytes(x)
     result = ModelStatistics(records, sizes, total_input, formatting)
     if verbose > 0:
@@ -169,8 +171,8 @@ class _Recorder:
         self.handles.clear()
 
 
-def _forward_pass(model, x, batch_dim, use_cache, mode, meta, verbose, columns, col_width,
-                  rows, depth, kwargs) -> list:
+def _forward_pass(model, x, batch_dim, use_cache, mode, meta, formatting, kwargs) -> list:
+    """The final record list: from the cache, the registration walk, or one forward pass."""
     name = type(model).__name__
     if use_cache and name in _cached_forward_pass:
         return _cached_forward_pass[name]
@@ -204,9 +206,8 @@ def _forward_pass(model, x, batch_dim, use_cache, mode, meta, verbose, columns, 
             running[-1].failed = True
         _add_missing_containers(records)
         _number_rows(records)
-        formatting = FormattingOptions(depth, verbose, columns, col_width, rows)
         text = ModelStatistics(records, [], None, formatting).failure_text(error)
-        if verbose > 0:
+        if formatting.verbose > 0:
             print(text)
         executed = [r for r in records if r.executed]
         error.add_note(f"lamina.summary: the forward pass failed; executed layers up to: "
