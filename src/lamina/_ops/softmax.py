@@ -119,7 +119,8 @@ REDUCTIONS = ("none", "mean", "sum")
 
 
 def _class_targets(target, weight, ignore_index, classes, dtype):
-    """(index of shape (N, 1, *) safe to gather with, per-sample weight (0 where ignored))."""
+    """(an index picking each sample's target class out of (N, C, *) scores, each sample's
+    weight (0 where ignored), and which samples are kept)."""
     valid = target != ignore_index
     safe = np.where(valid, target, 0)
     if safe.size:
@@ -131,7 +132,9 @@ def _class_targets(target, weight, ignore_index, classes, dtype):
                 f"for input with {classes} classes (or equal ignore_index={ignore_index})."
             )
     sample_weight = valid.astype(dtype) if weight is None else weight[safe] * valid
-    return np.expand_dims(safe, 1), sample_weight
+    # scores[key] has target's shape (N, *): the sample, batch and spatial axes broadcast
+    grids = np.indices(safe.shape, sparse=True)
+    return (grids[0], safe, *grids[1:]), sample_weight, valid
 
 
 def reduce_loss(loss: np.ndarray, reduction: str, denominator=None) -> np.ndarray:
@@ -172,12 +175,13 @@ class CrossEntropy(Primitive):
         work = _widen(x)
         classes = x.shape[1]
         weight = None if weight is None else _widen(weight)
-        index, sample_weight = _class_targets(target, weight, ignore_index, classes, work.dtype)
+        key, sample_weight, valid = _class_targets(target, weight, ignore_index, classes,
+                                                   work.dtype)
         shifted = _shifted(work, 1)
         probs = np.exp(shifted)
         total = np.sum(probs, axis=1, keepdims=True)
         log_total = np.log(total)
-        loss = (log_total - np.take_along_axis(shifted, index, 1))[:, 0]
+        loss = log_total[:, 0] - shifted[key]
         loss *= sample_weight
         if smoothing:
             # sum_c w_c * -log p_c = W * log(sum exp) - sum_c w_c * shifted_c
@@ -186,35 +190,33 @@ class CrossEntropy(Primitive):
             else:
                 view = (1, classes) + (1,) * (x.ndim - 2)
                 spread = weight.sum() * log_total[:, 0] - (shifted * weight.reshape(view)).sum(1)
-            spread *= target != ignore_index
+            spread *= valid
             loss *= 1 - smoothing
             loss += (smoothing / classes) * spread
         denominator = _sample_weights_total(sample_weight, reduction, loss.dtype)
         out = reduce_loss(loss, reduction, denominator)
         probs /= total
-        ctx.meta = (x.dtype, index, sample_weight, weight, target != ignore_index, smoothing,
-                    reduction, denominator)
+        ctx.meta = (x.dtype, key, sample_weight, weight, valid, smoothing, reduction,
+                    denominator)
         ctx.save_for_backward(probs)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (probs,) = ctx.saved_tensors
-        dtype, index, sample_weight, weight, valid, smoothing, reduction, denominator = ctx.meta
+        dtype, key, sample_weight, weight, valid, smoothing, reduction, denominator = ctx.meta
         grad = _widen(grad)
         classes = probs.shape[1]
         picked = loss_upstream(grad, reduction, denominator) * sample_weight
         if not smoothing:
             result = probs * np.expand_dims(picked, 1)
-            np.put_along_axis(result, index, np.take_along_axis(result, index, 1)
-                              - np.expand_dims(picked, 1), 1)
+            result[key] -= picked  # each sample's target class appears once in key
             return result.astype(dtype, copy=False), None, None, None, None, None
         picked *= 1 - smoothing
         spread = loss_upstream(grad, reduction, denominator) * valid * (smoothing / classes)
         total_weight = classes if weight is None else weight.sum()
         result = probs * np.expand_dims(picked + spread * total_weight, 1)
-        np.put_along_axis(result, index, np.take_along_axis(result, index, 1)
-                          - np.expand_dims(picked, 1), 1)
+        result[key] -= picked
         if weight is None:
             result -= np.expand_dims(spread, 1)
         else:
@@ -230,19 +232,19 @@ class NllLoss(Primitive):
     def forward(ctx, x, target, weight, ignore_index, reduction):
         work = _widen(x)
         weight = None if weight is None else _widen(weight)
-        index, sample_weight = _class_targets(target, weight, ignore_index, x.shape[1],
-                                              work.dtype)
-        loss = -np.take_along_axis(work, index, 1)[:, 0]
+        key, sample_weight, _ = _class_targets(target, weight, ignore_index, x.shape[1],
+                                               work.dtype)
+        loss = -work[key]
         loss *= sample_weight
         denominator = _sample_weights_total(sample_weight, reduction, loss.dtype)
         out = reduce_loss(loss, reduction, denominator)
-        ctx.meta = (x.shape, x.dtype, index, sample_weight, reduction, denominator)
+        ctx.meta = (x.shape, x.dtype, key, sample_weight, reduction, denominator)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        shape, dtype, index, sample_weight, reduction, denominator = ctx.meta
+        shape, dtype, key, sample_weight, reduction, denominator = ctx.meta
         picked = loss_upstream(_widen(grad), reduction, denominator) * sample_weight
         result = np.zeros(shape, dtype=picked.dtype)
-        np.put_along_axis(result, index, -np.expand_dims(picked, 1), 1)
+        result[key] = -picked
         return result.astype(dtype, copy=False), None, None, None, None
