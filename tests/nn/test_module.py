@@ -616,3 +616,86 @@ def test_always_called_forward_hooks_run_when_forward_fails():
         logs.append([entry if entry == "normal" else (entry[0], entry[1] is None)
                      for entry in log])
     assert logs[1] == logs[0] == [("always", True), ("always", False), "normal"]
+
+
+def two_input_classes(nn):
+    class Mix(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = CLASSES[nn][0](3, 2)
+
+        def forward(self, x, y, scale=1.0):
+            out = self.inner(x) * y
+            return out * scale, out.sum()
+
+    return Mix
+
+
+def assert_nested_close(ours, theirs):
+    """Compare nested lists/tuples of numbers, strings and None."""
+    if isinstance(theirs, (list, tuple)):
+        assert isinstance(ours, (list, tuple)) and len(ours) == len(theirs), (ours, theirs)
+        for a, b in zip(ours, theirs):
+            assert_nested_close(a, b)
+    elif isinstance(theirs, float):
+        assert ours == pytest.approx(theirs, rel=1e-5, abs=1e-6)
+    else:
+        assert ours == theirs
+
+
+def test_full_backward_hooks_match_torch():
+    logs, grads = [], []
+    x_np = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    y_np = np.array([[2.0, -1.0]], dtype=np.float32)
+    for nn, lib in LIBS.items():
+        log = []
+        model = two_input_classes(nn)()
+
+        def pre(module, grad_output, log=log):
+            log.append(("pre", [None if g is None else g.tolist() for g in grad_output]))
+            return (grad_output[0] * 3, grad_output[1])
+
+        def full(module, grad_input, grad_output, log=log):
+            log.append(("full", [None if g is None else g.tolist() for g in grad_input],
+                        [None if g is None else g.tolist() for g in grad_output]))
+            return (grad_input[0] + 1, None)
+
+        def inner(module, grad_input, grad_output, log=log):
+            log.append(("inner", [g.tolist() for g in grad_input]))
+
+        model.register_full_backward_pre_hook(pre)
+        handle = model.register_full_backward_hook(full)
+        model.inner.register_full_backward_hook(inner)
+        x = lib.tensor(x_np, requires_grad=True)
+        y = lib.tensor(y_np)
+        first, total = model(x, y, scale=2.0)
+        (first.sum() + total).backward()
+        grads.append([x.grad.numpy().copy()] + [p.grad.numpy().copy() for p in model.parameters()])
+        handle.remove()
+        x.grad = None
+        model(x, y)[0].sum().backward()
+        grads.append([x.grad.numpy().copy()])
+        logs.append(log)
+    assert len(logs[1]) == len(logs[0]) == 5
+    for ours, theirs in zip(logs[1], logs[0]):
+        assert_nested_close(ours, theirs)
+    for ours, theirs in zip(grads[2:], grads[:2]):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_full_backward_hook_without_input_grads_fires_on_outputs():
+    seen = []
+    for nn, lib in LIBS.items():
+        model = CLASSES[nn][0](3, 2)
+        model.register_full_backward_hook(
+            lambda m, gi, go, seen=seen: seen.append((gi, tuple(go[0].shape))))
+        with pytest.warns(UserWarning, match="no inputs require gradients"):
+            model(lib.ones(4, 3)).sum().backward()
+        with lib.no_grad():
+            model(lib.ones(4, 3))
+    assert seen == [((None,), (4, 2))] * 2
+    bad = CLASSES[lnn][0](3, 2)
+    bad.register_full_backward_hook(lambda m, gi, go: (lamina.ones(1),))
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="should always return None"):
+        bad(lamina.ones(1, 3)).sum().backward()

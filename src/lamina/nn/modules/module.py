@@ -68,6 +68,8 @@ class Module:
         state["_forward_hooks"] = OrderedDict()
         state["_forward_hooks_with_kwargs"] = {}
         state["_forward_hooks_always_called"] = {}
+        state["_backward_hooks"] = OrderedDict()
+        state["_backward_pre_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -76,7 +78,8 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks or self._forward_hooks:
+        if (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return call_with_hooks(self, args, kwargs)
         try:
             return self.forward(*args, **kwargs)
@@ -112,6 +115,25 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) -> None or new grad_input, called once the
+        gradients with respect to the module's inputs are computed (tuples, None for inputs
+        that get no gradient)."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_output) -> None or new grad_output, called when the gradients with
+        respect to the module's outputs are computed, before they flow further back."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     # ------------------------------------------------------------------ registration
