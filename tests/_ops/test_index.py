@@ -261,6 +261,10 @@ INDEX_ERRORS = [
     ("one-hot-too-big", lambda t, lib: lib.nn.functional.one_hot(lib.tensor([3]), 2),
      RuntimeError, "one_hot.*num_classes=2"),
     ("where-condition", lambda t, lib: lib.where(t, t, t), RuntimeError, "where.*bool"),
+    ("index-select-range", lambda t, lib: t.index_select(0, lib.tensor([5])), IndexError,
+     "index_select.*5.*size 3"),
+    ("masked-select-shape", lambda t, lib: t.masked_select(lib.ones(5).bool()), RuntimeError,
+     r"masked_select.*\(5,\).*\(3, 4\)"),
 ]
 
 
@@ -271,3 +275,28 @@ def test_index_errors_match_torch_type(name, fn, error, pattern):
         fn(torch.zeros(3, 4), torch)
     with pytest.raises(error, match=pattern):
         fn(lamina.zeros(3, 4), lamina)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, v: t.masked_fill(t > 0, 0.5) * v.sum(),
+    lambda t, v: t.masked_fill(lamina.tensor([True, False, True]), v[0]),
+    lambda t, v: t.index_select(0, lamina.tensor([1, 1, 0])) * v,
+    lambda t, v: t.masked_select(t > 0).sum() * v,
+    lambda t, v: lamina.where(t > 0, t, v),
+], ids=["masked_fill", "masked_fill-value-grad", "index_select", "masked_select", "where"])
+def test_masks_gradcheck(fn):
+    t = lamina.tensor(_x((2, 3), np.float64), requires_grad=True)
+    v = lamina.tensor(_x((3,), np.float64, 1), requires_grad=True)
+    assert lamina.autograd.gradcheck(fn, [t, v])
+
+
+def test_setitem_gradcheck():
+    def fn(t, v):
+        y = t * 1
+        y[:, lamina.tensor([0, 2])] = v * 3
+        y[0, 1] = v[0, 0]
+        return y
+
+    t = lamina.tensor(_x((2, 3), np.float64), requires_grad=True)
+    v = lamina.tensor(_x((2, 2), np.float64, 1), requires_grad=True)
+    assert lamina.autograd.gradcheck(fn, [t, v])

@@ -209,6 +209,14 @@ SHAPE_ERRORS = [
     ("stack-empty-list", lambda t: _lib(t).stack([]), RuntimeError, "non-empty"),
     ("stack", lambda t: _lib(t).stack([t, t[0]]), RuntimeError, r"stack.*\[2, 3, 4\]"),
     ("unflatten", lambda t: t.unflatten(1, (2, 2)), RuntimeError, "unflatten"),
+    ("unflatten-infer", lambda t: t.unflatten(1, (4, -1)), RuntimeError,
+     r"unflatten.*\[4, -1\].*\(2, 3, 4\)"),
+    ("reshape-negative", lambda t: t.reshape(-2, 12), RuntimeError, "reshape.*-2"),
+    ("narrow", lambda t: t.narrow(1, 2, 5), RuntimeError, "narrow.*size 3"),
+    ("repeat-negative", lambda t: t.repeat(-1, 1, 1), RuntimeError, "repeat.*non-negative"),
+    ("movedim-repeated", lambda t: t.movedim((0, 0), (1, 0)), RuntimeError, "movedim.*distinct"),
+    ("stack-dim", lambda t: _lib(t).stack([t, t], 4), IndexError, "stack.*4"),
+    ("cat-dim", lambda t: _lib(t).cat([t, t], 3), IndexError, "cat.*3"),
 ]
 
 
@@ -228,3 +236,15 @@ def test_shape_errors_match_torch_type(name, fn, error, pattern):
 def test_cat_rejects_non_tensors():
     with pytest.raises(TypeError, match="item 1 is list"):
         lamina.cat([lamina.zeros(2), [1.0, 2.0]])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: lamina.cat([a, b, a], 1),
+    lambda a, b: lamina.stack([a, b], -1),
+    lambda a, b: a.split([1, 2], 1)[1] * b.chunk(3, 1)[0],
+    lambda a, b: lamina.cat(a.unbind(0)) + b.flatten(),
+    lambda a, b: a.narrow(1, 1, 2).repeat(2, 1) * 2,
+], ids=["cat", "stack", "split-chunk", "unbind", "narrow-repeat"])
+def test_joins_and_splits_gradcheck(fn):
+    a, b = (lamina.tensor(_x((2, 3), np.float64, i), requires_grad=True) for i in range(2))
+    assert lamina.autograd.gradcheck(fn, [a, b])

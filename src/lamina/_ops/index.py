@@ -287,12 +287,33 @@ def index_select(input, dim, index):
         got = (f"{index.dtype} tensor of shape {tuple(index.shape)}"
                if isinstance(index, Tensor) else type(index).__name__)
         raise IndexError(f"index_select(): expected a 1-D integer index tensor, got {got}")
-    key = (slice(None),) * axis + (index._array.reshape(-1),)
-    return Take.apply(input, key)
+    positions = index._array.reshape(-1)
+    size = input._array.shape[axis] if input.ndim else 1
+    if positions.size and (positions.min() < 0 or positions.max() >= size):
+        bad = positions.max() if positions.max() >= size else positions.min()
+        raise IndexError(
+            f"index_select(): index {int(bad)} is out of range for dimension {axis} of size "
+            f"{size}"
+        )
+    return Take.apply(input, (slice(None),) * axis + (positions,))
 
 
 def masked_select(input, mask):
-    return Take.apply(input, np.broadcast_to(mask._array, input._array.shape))
+    """A 1-D tensor of the entries where the bool mask (broadcast with input) is True."""
+    if not isinstance(mask, Tensor) or mask._array.dtype != np.bool_:
+        raise RuntimeError("masked_select: the mask must be a bool tensor")
+    try:
+        shape = np.broadcast_shapes(mask._array.shape, input._array.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"masked_select: the mask of shape {tuple(mask.shape)} and the input of shape "
+            f"{tuple(input.shape)} cannot be broadcast together"
+        ) from None
+    if shape != input._array.shape:
+        from lamina._ops.shape import expand
+
+        input = expand(input, shape)
+    return Take.apply(input, np.broadcast_to(mask._array, shape))
 
 
 def nonzero(input, *, as_tuple=False):

@@ -19,6 +19,8 @@ def _axes(dim, ndim, op):
     """`dim` (None, int or sequence) as a sorted tuple of non-negative axes, or None for all."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return None
+    if not isinstance(dim, (int, tuple, list)):
+        raise TypeError(f"{op}(): dim must be an int or a tuple of ints, got {dim!r}")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = tuple(sorted(_normalize_dim(d, ndim, op) for d in dims))
     if len(set(axes)) != len(axes):
@@ -316,6 +318,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(dtype)
     elif input._array.dtype.kind in "bui":
         input = input.to(_dtype.int64)
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod(): dim must be a single int, got {dim!r}")
     axis = None if dim is None else _normalize_dim(dim, input.ndim, "prod")
     if input.ndim == 0:
         axis = None

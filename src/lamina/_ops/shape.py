@@ -78,7 +78,9 @@ def _infer_shape(input, shape, op):
     numel = input._array.size
     known = [s for s in shape if s != -1]
     if shape.count(-1) > 1:
-        raise RuntimeError(f"{op}: only one dimension can be inferred")
+        raise RuntimeError(f"{op}: only one dimension can be inferred, got {list(shape)}")
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f"{op}: invalid shape dimension {min(shape)} in {list(shape)}")
     product = math.prod(known)
     if -1 in shape:
         if product == 0 or numel % product:
@@ -148,14 +150,15 @@ def flatten(input, start_dim=0, end_dim=-1):
 def unflatten(input, dim, sizes):
     dim = _normalize_dim(dim, input.ndim, "unflatten")
     shape = input._array.shape
-    sizes = tuple(sizes)
+    given = tuple(sizes)
+    sizes = given
     if -1 in sizes:
         known = math.prod(s for s in sizes if s != -1)
-        sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
-    if math.prod(sizes) != shape[dim]:
+        sizes = tuple(shape[dim] // known if s == -1 and known else s for s in sizes)
+    if math.prod(sizes) != shape[dim] or any(s < 0 for s in sizes):
         raise RuntimeError(
-            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
-            f"{dim} ({shape[dim]}) in the input tensor"
+            f"unflatten: sizes {list(given)} don't multiply up to the size {shape[dim]} of dim "
+            f"{dim} of the input of shape {tuple(shape)}"
         )
     return reshape(input, shape[:dim] + sizes + shape[dim + 1 :])
 
@@ -227,6 +230,12 @@ def movedim(input, source, destination):
     targets = [destination] if isinstance(destination, int) else list(destination)
     sources = [_normalize_dim(d, n, "movedim") for d in sources]
     targets = [_normalize_dim(d, n, "movedim") for d in targets]
+    if len(sources) != len(targets) or len(set(sources)) != len(sources) or len(
+            set(targets)) != len(targets):
+        raise RuntimeError(
+            f"movedim: source {list(sources)} and destination {list(targets)} must be lists "
+            "of distinct dims of the same length"
+        )
     order = [i for i in range(n) if i not in sources]
     for target, src in sorted(zip(targets, sources)):
         order.insert(target, src)
@@ -306,8 +315,10 @@ def repeat(input, *repeats):
     if len(repeats) < input.ndim:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions "
-            "of tensor"
+            f"of tensor: repeat{list(repeats)} for a tensor of shape {tuple(input.shape)}"
         )
+    if any(r < 0 for r in repeats):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {list(repeats)}")
     return Repeat.apply(input, repeats)
 
 
@@ -447,8 +458,15 @@ def unbind(input, dim=0):
 
 
 def narrow(input, dim, start, length):
+    """A view of `length` entries of dim from `start` (which may be negative)."""
     axis = _normalize_dim(dim, input.ndim, "narrow")
-    start = start % input._array.shape[axis] if start < 0 else start
+    size = input._array.shape[axis]
+    start = start + size if start < 0 else start
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(
+            f"narrow: start {start} and length {length} do not fit dimension {axis} of size "
+            f"{size} (input shape {tuple(input.shape)})"
+        )
     return Slice.apply(input, (slice(None),) * axis + (slice(start, start + length),))
 
 
