@@ -40,6 +40,10 @@ ACTIVATIONS = [
     ("Softsign", {}),
     ("Tanhshrink", {}),
     ("Threshold", {"threshold": 0.1, "value": -3.0}),
+    ("LogSigmoid", {}),
+    ("Softshrink", {}),
+    ("Softshrink", {"lambd": 1.0}),
+    ("Hardshrink", {"lambd": 0.5}),
     ("Softmax", {"dim": -1}),
     ("Softmax", {"dim": 0}),
     ("LogSoftmax", {"dim": -1}),
@@ -48,7 +52,7 @@ ACTIVATIONS = [
 INPLACE = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Hardtanh",
            "Hardsigmoid", "Hardswish", "Threshold"]
 # where the activations have kinks: torch's gradient conventions there must match too
-KINKS = [0.0, 1.0, -1.0, 3.0, -3.0, 6.0, -2.0, 0.5, 0.1, 2.5, 10.0]
+KINKS = [0.0, 1.0, -1.0, 3.0, -3.0, 6.0, -2.0, 0.5, -0.5, 0.1, 2.5, 10.0]
 DTYPES = {np.float32: torch.float32, np.float64: torch.float64}
 
 
@@ -80,7 +84,7 @@ def _compare(ours, theirs, array, inplace=False):
     if inplace:
         assert out is x
     assert_close(out, expected)
-    upstream = np.random.default_rng(1).standard_normal(array.shape).astype(array.dtype)
+    upstream = np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(array.dtype)
     out.backward(lamina.tensor(upstream))
     expected.backward(torch.from_numpy(upstream))
     # float32 gradients that cancel to ~0 (GELU's tails) carry rounding noise of ~1 ulp of the
@@ -248,7 +252,7 @@ FUNCTIONAL = [
     ("mish", {}), ("hardtanh", {"min_val": -0.5, "max_val": 2.0}), ("hardsigmoid", {}),
     ("hardswish", {}), ("softplus", {"beta": 0.5, "threshold": 3.0}), ("logsigmoid", {}),
     ("softsign", {}), ("tanhshrink", {}), ("threshold", {"threshold": 1.0, "value": 2.0}),
-    ("sigmoid", {}), ("tanh", {}),
+    ("sigmoid", {}), ("tanh", {}), ("softshrink", {"lambd": 0.2}), ("hardshrink", {}),
 ]
 
 
@@ -315,3 +319,31 @@ def test_gelu_normal_cdf_is_accurate_in_float64():
     x = np.concatenate([np.linspace(-12, 12, 2001), [-30.0, 30.0, 0.0]])
     expected = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
     np.testing.assert_allclose(normal_cdf(x), expected, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("dim", [-1, 1, 0])
+def test_glu_matches_torch_and_rejects_odd_sizes(dim):
+    ours, theirs = nn.GLU(dim), torch.nn.GLU(dim)
+    assert repr(ours) == repr(theirs)
+    _compare(ours, theirs, _input((4, 6, 2), np.float64, 0))
+    with pytest.raises(RuntimeError, match="Halving dimension must be even"):
+        ours(lamina.ones(3, 3, 3))
+    with pytest.raises(RuntimeError):
+        theirs(torch.ones(3, 3, 3))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (3, 4, 5)])
+def test_softmax2d_matches_torch(shape):
+    ours, theirs = nn.Softmax2d(), torch.nn.Softmax2d()
+    _compare(ours, theirs, _input(shape, np.float32, 1))
+    with pytest.raises(ValueError, match="expected input to be 3D or 4D, got 2D"):
+        ours(lamina.ones(2, 3))
+
+
+def test_shrink_reprs_and_negative_lambda():
+    for name, args in [("Softshrink", ()), ("Hardshrink", (0.3,)), ("LogSigmoid", ())]:
+        assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+    with pytest.raises(RuntimeError, match="lambda must be non-negative"):
+        F.softshrink(lamina.ones(2), -1.0)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.softshrink(torch.ones(2), -1.0)

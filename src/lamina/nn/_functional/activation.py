@@ -402,6 +402,35 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     return input._assign(Threshold.apply(input, threshold, value))
 
 
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (inclusive, as torch)."""
+    _check_lambd(lambd, "softshrink")
+    return input - input.clamp(-lambd, lambd)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    _check_lambd(lambd, "hardshrink")
+    return input * (input.abs() > lambd).to(input.dtype)
+
+
+def _check_lambd(lambd: float, op: str) -> None:
+    if lambd < 0:
+        raise RuntimeError(f"{op}: lambda must be non-negative, but found {lambd}")
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b) where a, b are the two halves of input along `dim`."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} "
+                           f"is size {size} (input shape {tuple(input.shape)})")
+    first, second = input.chunk(2, dim)
+    return first * second.sigmoid()
+
+
 # ---------------------------------------------------------------- softmax family
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
     # torch's legacy choice when dim is omitted, kept so old model code gives the same numbers
