@@ -178,3 +178,46 @@ def test_functional_matches_torch_in_eval_with_running_stats():
     expected.sum().backward()
     for ours, theirs in ((x, tx), (w, tw), (b, tb)):
         assert_close(ours.grad, theirs.grad)
+
+
+def _seed_mlp(library, p):
+    """The BatchNorm/Dropout MLP from the seed examples (784-256-128-10 with Softmax)."""
+    n = library.nn
+    return n.Sequential(
+        n.Linear(784, 256), n.BatchNorm1d(256), n.ReLU(), n.Dropout(p),
+        n.Linear(256, 128), n.BatchNorm1d(128), n.ReLU(), n.Dropout(p),
+        n.Linear(128, 10), n.Softmax(dim=1),
+    )
+
+
+def test_seed_batchnorm_mlp_matches_torch_in_train_and_eval():
+    theirs, ours = _seed_mlp(torch, 0.0), _seed_mlp(lamina, 0.0)
+    copy_module_weights(theirs, ours)
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # train mode (dropout p=0 keeps it deterministic)
+        array = rng.standard_normal((16, 784)).astype(np.float32)
+        out, expected = ours(lamina.tensor(array)), theirs(torch.from_numpy(array))
+        assert_close(out, expected)
+        ours.zero_grad()
+        theirs.zero_grad()
+        (out * lamina.arange(10.0)).sum().backward()
+        (expected * torch.arange(10.0)).sum().backward()
+        for p, tp in zip(ours.parameters(), theirs.parameters()):
+            # 784-term BLAS sums round differently; the absolute slack covers that alone
+            assert_close(p.grad, tp.grad, atol=1e-5)
+    for b, tb in zip(ours.buffers(), theirs.buffers()):
+        assert_close(b, tb)
+    ours.eval()
+    theirs.eval()
+    for batch in (1, 8):
+        array = rng.standard_normal((batch, 784)).astype(np.float32)
+        assert_close(ours(lamina.tensor(array)), theirs(torch.from_numpy(array)))
+
+
+def test_seed_example_batch_of_one_in_training_raises_like_torch():
+    # the seed runs torch.randn(1, 784) through a freshly built (training) model: torch raises
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        _seed_mlp(torch, 0.5)(torch.randn(1, 784))
+    with pytest.raises(ValueError, match=r"Sequential\[1\] BatchNorm1d\(256.*more than 1 value "
+                                         r"per channel when training"):
+        _seed_mlp(lamina, 0.5)(lamina.randn(1, 784))
