@@ -188,3 +188,42 @@ def test_fill_and_zero_on_a_non_leaf_cut_its_history():
     (y * x).sum().backward()
     (ty * tx).sum().backward()
     assert_close(x.grad, tx.grad)
+
+
+INPLACE = [
+    ("add_", lambda t, o: t.add_(o, alpha=2)),
+    ("sub_", lambda t, o: t.sub_(o)),
+    ("mul_", lambda t, o: t.mul_(o)),
+    ("div_", lambda t, o: t.div_(o)),
+    ("addcmul_", lambda t, o: t.addcmul_(o, o, value=0.5)),
+    ("addcdiv_", lambda t, o: t.addcdiv_(o, o.abs() + 1, value=-2)),
+    ("copy_", lambda t, o: t.copy_(o)),
+    ("clamp_", lambda t, o: t.clamp_(-0.5, 0.5)),
+    ("iadd", lambda t, o: t.__iadd__(o)),
+    ("imul scalar", lambda t, o: t.__imul__(3)),
+    ("itruediv scalar", lambda t, o: t.__itruediv__(4)),
+    ("fill_", lambda t, o: t.fill_(1.25)),
+    ("zero_", lambda t, o: t.zero_()),
+]
+
+
+@pytest.mark.parametrize("name,op", INPLACE, ids=[n for n, _ in INPLACE])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inplace_methods_match_torch_and_return_self(name, op, dtype):
+    rng = np.random.default_rng(3)
+    data, other = (rng.standard_normal((3, 4)).astype(dtype) for _ in range(2))
+    ours, theirs = lamina.tensor(data), torch.tensor(data)
+    assert op(ours, lamina.tensor(other)) is ours
+    op(theirs, torch.tensor(other))
+    assert_close(ours, theirs)
+
+
+def test_inplace_method_records_history_for_autograd_like_torch():
+    data = np.array([0.5, -1.0, 2.0], np.float32)
+    x, tx = lamina.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    y, ty = x * 1, tx * 1
+    y.addcmul_(x, x, value=2).clamp_(-1, 3)
+    ty.addcmul_(tx, tx, value=2).clamp_(-1, 3)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    assert_close(x.grad, tx.grad)
