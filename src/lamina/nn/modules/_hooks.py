@@ -40,6 +40,9 @@ class RemovableHandle:
 
 def call_with_hooks(module, args, kwargs):
     """Module.__call__ when the module has forward hooks: pre-hooks, forward, hooks."""
+    if not (module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
+            or module._backward_pre_hooks):
+        module._has_hooks = False  # every handle was removed: back to the bare path
     called = set()
     output = None
     backward = None
