@@ -35,9 +35,12 @@ def _step(ours, theirs, array, seed=0):
     out.backward(lamina.tensor(upstream))
     expected.backward(torch.from_numpy(upstream))
     assert_close(x.grad, tx.grad)
+    # a parameter's gradient sums O(1) terms that largely cancel: float32 rounding of that sum
+    # is about 1e-6 absolute, so give it that much slack (float64 keeps the strict bound)
+    slack = {"atol": 1e-5} if array.dtype == np.float32 else {}
     for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert p.grad is not None, name
-        assert_close(p.grad, tp.grad)
+        assert_close(p.grad, tp.grad, **slack)
     ours_buffers = dict(ours.named_buffers())
     for name, tb in theirs.named_buffers():
         assert_close(ours_buffers[name], tb)
