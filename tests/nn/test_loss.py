@@ -471,3 +471,31 @@ def test_results_stay_float32():
     assert F.mse_loss(x, x * 2).dtype == lamina.float32
     assert F.binary_cross_entropy_with_logits(x, lamina.rand(4, 3)).dtype == lamina.float32
     assert F.binary_cross_entropy(lamina.rand(4, 3), lamina.rand(4, 3)).dtype == lamina.float32
+
+
+FLOAT16_CASES = {
+    "mse_loss": lambda f, x, p, t: f.mse_loss(x, p),
+    "smooth_l1_loss": lambda f, x, p, t: f.smooth_l1_loss(x, p),
+    "bce_with_logits": lambda f, x, p, t: f.binary_cross_entropy_with_logits(x, p),
+    "bce": lambda f, x, p, t: f.binary_cross_entropy(x.sigmoid(), p),
+    "cross_entropy": lambda f, x, p, t: f.cross_entropy(x, t, label_smoothing=0.1),
+    "nll_loss": lambda f, x, p, t: f.nll_loss(x, t),
+    "cosine_embedding": lambda f, x, p, t: f.cosine_embedding_loss(x, p, (t % 2) * 2 - 1),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOAT16_CASES))
+def test_float16_works_and_matches_torch(name):
+    rng = _rng(17)
+    x = rng.standard_normal((4, 6)).astype(np.float16)
+    p = rng.random((4, 6)).astype(np.float16)
+    t = np.array([0, 1, 2, 5])
+    ours_x = lamina.tensor(x, requires_grad=True)
+    theirs_x = torch.from_numpy(x).requires_grad_(True)
+    out = FLOAT16_CASES[name](F, ours_x, lamina.tensor(p), lamina.tensor(t))
+    expected = FLOAT16_CASES[name](TF, theirs_x, torch.from_numpy(p), torch.from_numpy(t))
+    assert out.dtype == lamina.float16
+    assert_close(out, expected)
+    out.backward()
+    expected.backward()
+    assert_close(ours_x.grad, theirs_x.grad)
