@@ -1,7 +1,12 @@
 """nn.Module: the base class of every layer and model, with torch.nn.Module's behaviour.
 
-A Module keeps its state in three ordered dicts (`_parameters`, `_buffers`, `_modules`) filled
-by attribute assignment, so traversal orders, `state_dict` keys and `repr` match torch's.
+A Module keeps its state in three insertion-ordered dicts (`_parameters`, `_buffers`,
+`_modules`) filled by attribute assignment, so traversal orders, `state_dict` keys and `repr`
+match torch's. Each dict also mirrors its entries into the instance `__dict__` (see
+_members.py), so reading `self.weight` in forward is a plain attribute read.
+
+Split out: the hook call path (_hooks.py), load_state_dict and its diagnoses
+(_state_dict.py), and the errors that name the layer (_errors.py).
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ class Module:
         if args:
             raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but "
                             f"{len(args) + 1} were given")
-        # object.__setattr__ skips our __setattr__, which expects these dicts to exist.
+        # written straight into __dict__: our __setattr__ expects these dicts to exist already
         state = self.__dict__
         for kind in _MEMBER_DICTS:  # a second __init__ starts empty, as in torch
             if kind in state:
