@@ -44,9 +44,25 @@ fill_ zero_
 """.split()
 
 # (module path, names) pairs: later issues append their modules here
+# issue 5: optimizers, schedulers, data loading
+OPTIM = "Optimizer SGD Adam AdamW RMSprop Adagrad Adamax NAdam lr_scheduler".split()
+LR_SCHEDULER = """
+LRScheduler LambdaLR MultiplicativeLR StepLR MultiStepLR ConstantLR LinearLR ExponentialLR
+PolynomialLR CosineAnnealingLR SequentialLR ChainedScheduler ReduceLROnPlateau
+CosineAnnealingWarmRestarts OneCycleLR
+""".split()
+UTILS_DATA = """
+Dataset IterableDataset TensorDataset Subset ConcatDataset ChainDataset StackDataset
+random_split DataLoader default_collate default_convert get_worker_info Sampler
+SequentialSampler RandomSampler SubsetRandomSampler WeightedRandomSampler BatchSampler
+""".split()
+
 MODULES = [
     ("", TOP_LEVEL),
     ("autograd", AUTOGRAD),
+    ("optim", OPTIM),
+    ("optim.lr_scheduler", LR_SCHEDULER),
+    ("utils.data", UTILS_DATA),
 ]
 
 
