@@ -8,6 +8,8 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lamina
 import lamina.nn as lnn
@@ -360,3 +362,64 @@ def test_repr_matches_torch_for_nested_containers():
         )
         texts.append(repr(model))
     assert texts[1] == texts[0]
+
+
+# ---------------------------------------------------------------------------- random edit scripts
+EDITS = st.one_of(
+    st.tuples(st.just("append"), st.integers(0, 99)),
+    st.tuples(st.just("insert"), st.integers(-6, 6), st.integers(0, 99)),
+    st.tuples(st.just("pop"), st.integers(-6, 6)),
+    st.tuples(st.just("delitem"), st.integers(-6, 6)),
+    st.tuples(st.just("delslice"), st.integers(-6, 6), st.integers(-6, 6),
+              st.sampled_from([None, 1, 2, -1])),
+    st.tuples(st.just("setitem"), st.integers(-6, 6), st.integers(0, 99)),
+    st.tuples(st.just("iadd"), st.integers(0, 99)),
+    st.tuples(st.just("imul"), st.integers(-1, 3)),
+    st.tuples(st.just("slice"), st.integers(-6, 6), st.integers(-6, 6)),
+)
+
+
+def apply_edit(nn, Tag, container, edit):
+    kind, *args = edit
+    if kind == "append":
+        container.append(Tag(args[0]))
+    elif kind == "insert":
+        container.insert(args[0], Tag(args[1]))
+    elif kind == "pop":
+        container.pop(args[0])
+    elif kind == "delitem":
+        del container[args[0]]
+    elif kind == "delslice":
+        del container[args[0]:args[1]:args[2]]
+    elif kind == "setitem":
+        container[args[0]] = Tag(args[1])
+    elif kind == "iadd":
+        container += nn.Sequential(Tag(args[0])) if isinstance(
+            container, nn.Sequential) else [Tag(args[0])]
+    elif kind == "imul":
+        if not isinstance(container, nn.Sequential):
+            return container
+        container *= args[0]
+    elif kind == "slice":
+        return container[args[0]:args[1]]
+    return container
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+@settings(max_examples=30)
+@given(edits=st.lists(EDITS, max_size=8))
+def test_random_edit_scripts_match_torch(kind, edits):
+    containers = {nn: getattr(nn, kind)([TAGS[nn](i) for i in range(3)]) if kind == "ModuleList"
+                  else nn.Sequential(*[TAGS[nn](i) for i in range(3)]) for nn in TAGS}
+    for edit in edits:
+        outcomes = []
+        for nn, Tag in TAGS.items():
+            try:
+                containers[nn] = apply_edit(nn, Tag, containers[nn], edit)
+                outcomes.append(("ok", type(containers[nn]).__name__,
+                                 structure(containers[nn])))
+            except Exception as error:
+                outcomes.append(("raised", type(error)))
+        assert outcomes[1] == outcomes[0], edit
+    if kind == "Sequential":
+        assert containers[lnn](0.0) == containers[torch.nn](0.0)
