@@ -128,3 +128,12 @@ def test_lazy_layer_in_a_meta_summary_is_materialised_for_real():
     lamina.summary(model, input_size=(2, 3), device="meta", verbose=0)
     assert type(model[0]) is nn.Linear and not model[0].weight.is_meta
     assert model[0].weight.shape == (5, 3)
+
+
+def test_uninitialized_classes_are_exported_like_torch():
+    assert nn.UninitializedParameter is nn.modules.lazy.UninitializedParameter
+    assert hasattr(torch.nn, "UninitializedParameter") and hasattr(torch.nn, "UninitializedBuffer")
+    layer = nn.LazyBatchNorm1d()
+    assert isinstance(layer.weight, nn.UninitializedParameter)
+    assert isinstance(layer.running_mean, nn.UninitializedBuffer)
+    assert isinstance(layer.weight, nn.Parameter) and layer.weight.requires_grad

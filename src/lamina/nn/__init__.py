@@ -54,6 +54,8 @@ from lamina.nn.modules.lazy import (  # noqa: F401,E402
     LazyConv1d,
     LazyConv2d,
     LazyLinear,
+    UninitializedBuffer,
+    UninitializedParameter,
 )
 from lamina.nn.modules.linear import Bilinear, Identity, Linear  # noqa: F401,E402
 from lamina.nn.modules.loss import (  # noqa: F401,E402
