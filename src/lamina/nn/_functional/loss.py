@@ -245,8 +245,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    # 1 / (1 + exp(-x)): where exp overflows (x below about -88 in float32), 1 / inf = 0 is
+    # the correctly rounded value, so only the warning needs silencing
+    out = np.negative(x)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 class BinaryCrossEntropyWithLogits(Primitive):
