@@ -210,3 +210,27 @@ def test_subclass_with_its_own_step_works_like_torch():
     opt = Halve([w])
     opt.step()
     assert w.tolist() == [2.0]
+
+
+@pytest.mark.parametrize("ours, theirs, kwargs", ALL, ids=lambda x: getattr(x, "__name__", ""))
+def test_numpy_float64_hyperparameters_keep_float32_and_torchs_numbers(ours, theirs, kwargs):
+    """lr etc. from NumPy (say np.logspace) must not turn the float32 updates into float64."""
+    from tests.optim.oracle import make_problem
+
+    initial, grads = make_problem(5)
+    ours_params = [lamina.tensor(a.copy(), requires_grad=True) for a in initial]
+    theirs_params = [torch.tensor(a.copy(), requires_grad=True) for a in initial]
+    kwargs = {**kwargs, "lr": 0.01}
+    as_numpy = {k: (np.float64(v) if isinstance(v, float) else v) for k, v in kwargs.items()}
+    opt_ours = ours(ours_params, **as_numpy)
+    opt_theirs = theirs(theirs_params, **kwargs)
+    for step_grads in grads:
+        for p, q, g in zip(ours_params, theirs_params, step_grads):
+            p.grad, q.grad = lamina.tensor(g), torch.tensor(g)
+        opt_ours.step()
+        opt_theirs.step()
+    for p, q in zip(ours_params, theirs_params):
+        assert p.detach().numpy().dtype == np.float32
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+        for key, value in opt_ours.state[p].items():
+            assert value.dtype == lamina.float32, key

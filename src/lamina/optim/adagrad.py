@@ -47,8 +47,8 @@ class Adagrad(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr = _number(group["lr"])
-        lr_decay = group["lr_decay"]
-        eps = group["eps"]
+        lr_decay = _number(group["lr_decay"])
+        eps = _number(group["eps"])
         for p, state, grad in self._params_with_grad(group):
             if not state:  # a group added after construction
                 self._init_state(state, p, self.defaults["initial_accumulator_value"])

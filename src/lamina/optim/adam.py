@@ -44,7 +44,7 @@ class Adam(Optimizer):
     def _update_group(self, group: dict) -> None:
         lr = _number(group["lr"])
         beta1, beta2 = (_number(b) for b in group["betas"])
-        eps = group["eps"]
+        eps = _number(group["eps"])
         weight_decay = _number(group["weight_decay"])
         decoupled = group["decoupled_weight_decay"]
         amsgrad = group["amsgrad"]

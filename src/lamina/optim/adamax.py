@@ -35,8 +35,8 @@ class Adamax(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr = _number(group["lr"])
-        beta1, beta2 = group["betas"]
-        eps = group["eps"]
+        beta1, beta2 = (_number(b) for b in group["betas"])
+        eps = _number(group["eps"])
         for p, state, grad in self._params_with_grad(group):
             if not state:
                 state["step"] = _new_step()

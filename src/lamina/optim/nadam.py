@@ -43,10 +43,10 @@ class NAdam(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr = _number(group["lr"])
-        beta1, beta2 = group["betas"]
-        eps = group["eps"]
-        weight_decay = group["weight_decay"]
-        momentum_decay = group["momentum_decay"]
+        beta1, beta2 = (_number(b) for b in group["betas"])
+        eps = _number(group["eps"])
+        weight_decay = _number(group["weight_decay"])
+        momentum_decay = _number(group["momentum_decay"])
         decoupled = group["decoupled_weight_decay"]
         for p, state, grad in self._params_with_grad(group):
             if not state:

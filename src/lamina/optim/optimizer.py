@@ -266,9 +266,13 @@ def _cast_state(param: Tensor, name, value):
     return _wrap(array.copy())
 
 
-def _number(value):
-    """A hyperparameter as a Python number (a one-element Tensor is accepted, as in torch)."""
-    return value.item() if isinstance(value, Tensor) else value
+def _number(value) -> float:
+    """A hyperparameter as a Python float (a one-element Tensor is accepted, as in torch).
+
+    NumPy scalars become Python floats too: an `np.float64` operand would turn float32
+    updates into float64 arithmetic, while a Python float keeps them in float32.
+    """
+    return float(value.item() if isinstance(value, Tensor) else value)
 
 
 def _check_lr(lr) -> None:

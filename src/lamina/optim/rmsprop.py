@@ -41,9 +41,9 @@ class RMSprop(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr = _number(group["lr"])
-        alpha = group["alpha"]
-        eps = group["eps"]
-        momentum = group["momentum"]
+        alpha = _number(group["alpha"])
+        eps = _number(group["eps"])
+        momentum = _number(group["momentum"])
         centered = group["centered"]
         for p, state, grad in self._params_with_grad(group):
             if not state:

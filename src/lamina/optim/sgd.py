@@ -37,8 +37,8 @@ class SGD(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr = _number(group["lr"])
-        momentum = group["momentum"]
-        dampening = group["dampening"]
+        momentum = _number(group["momentum"])
+        dampening = _number(group["dampening"])
         nesterov = group["nesterov"]
         for p, state, grad in self._params_with_grad(group, with_state=momentum != 0):
             if momentum != 0:
