@@ -247,7 +247,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 def _sigmoid(x):
     # 1 / (1 + exp(-x)): where exp overflows (x below about -88 in float32), 1 / inf = 0 is
     # the correctly rounded value, so only the warning needs silencing
-    out = np.negative(x)
+    out = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
     out += 1
