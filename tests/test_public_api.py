@@ -56,9 +56,17 @@ Dataset IterableDataset TensorDataset Subset ConcatDataset ChainDataset StackDat
 random_split DataLoader default_collate default_convert get_worker_info Sampler
 SequentialSampler RandomSampler SubsetRandomSampler WeightedRandomSampler BatchSampler
 """.split()
+# issue 3: Module, Parameter and the containers
+NN_CONTAINERS = """
+Module Parameter Sequential ModuleList ModuleDict ParameterList ParameterDict
+""".split()
 
 MODULES = [
     ("", TOP_LEVEL),
+    ("nn", NN_CONTAINERS),
+    ("nn.modules.module", ["Module"]),
+    ("nn.modules.container", NN_CONTAINERS[2:]),
+    ("nn.parameter", ["Parameter"]),
     ("autograd", AUTOGRAD),
     ("optim", OPTIM),
     ("optim.lr_scheduler", LR_SCHEDULER),
