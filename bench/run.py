@@ -3,6 +3,11 @@
     python bench/run.py               # everything
     python bench/run.py ops           # bench/bench_ops.py only
     python bench/run.py ops "add"     # cases of bench_ops.py whose name contains "add"
+    python bench/run.py --threads 1   # both libraries single-threaded (BLAS and torch)
+
+`--threads N` sets OPENBLAS_NUM_THREADS/OMP_NUM_THREADS/MKL_NUM_THREADS before NumPy loads and
+calls torch.set_num_threads(N): on a loaded machine, multi-threaded BLAS in either library can
+spend more time waiting at thread barriers than computing. Without it, defaults are kept.
 
 Prints one table per file (see bench/harness.py). Never run by the test suite.
 """
@@ -30,10 +35,20 @@ def bench_files(selected: str | None) -> list[Path]:
 
 
 def main(argv: list[str]) -> None:
+    threads = None
+    if "--threads" in argv:
+        at = argv.index("--threads")
+        threads = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[name] = str(threads)
     selected = argv[0] if argv else None
     pattern = argv[1] if len(argv) > 1 else ""
     import numpy as np
     import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     print(f"numpy {np.__version__}, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), {os.cpu_count()} CPUs; "
