@@ -53,6 +53,7 @@ from lamina._ops.shape import (  # noqa: F401
     moveaxis, narrow, permute, reshape, split, squeeze, stack, swapaxes, swapdims, t,
     transpose, unbind, unflatten, unsqueeze, vstack,
 )
+from lamina._ops.softmax import log_softmax, softmax  # noqa: F401
 from lamina._creation import (  # noqa: F401
     arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
     linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint,
