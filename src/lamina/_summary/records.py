@@ -69,6 +69,7 @@ class LayerRecord:
         self.trainable_params = 0
         self.param_bytes = 0
         self.inner_layers: dict[str, tuple[str, str]] = {}  # name -> (kernel cell, count cell)
+        self._parameters: list = []  # (name, parameter) pairs, as last counted
 
     def __repr__(self) -> str:
         return f"{self.class_name}: {self.depth}"
@@ -78,7 +79,8 @@ class LayerRecord:
         """Count parameters (each Parameter once per module) and prepare verbose=2 rows."""
         self.num_params = self.trainable_params = self.param_bytes = 0
         rows = {}
-        for name, param in self.module.named_parameters():
+        self._parameters = list(self.module.named_parameters())  # reused by calculate_macs
+        for name, param in self._parameters:
             if _is_lazy(param):
                 self.contains_lazy_param = True
                 continue
@@ -102,7 +104,7 @@ class LayerRecord:
     def calculate_macs(self) -> None:
         """Mult-adds from the parameter counts and the output shape (torchinfo's rule)."""
         out = self.output_size
-        for name, param in self.module.named_parameters():
+        for name, param in self._parameters:
             count = param.numel()
             if name in ("weight", "bias"):
                 if "Conv" in self.class_name:  # batch x spatial positions; channels skipped
