@@ -11,6 +11,7 @@ from tests.helpers import assert_close
 import lamina
 import lamina.nn as nn
 import lamina.nn.functional as F
+from lamina.autograd import gradcheck
 
 ALPHA = 1.7580993408473766  # SELU's saturation value, -scale * alpha
 
@@ -165,3 +166,14 @@ def test_integer_input_is_refused():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert F.dropout(lamina.arange(4), 0.5, training=False).dtype == lamina.int64
+
+
+@pytest.mark.parametrize("function,shape", [(F.dropout, (3, 4)), (F.alpha_dropout, (3, 4)),
+                                            (F.dropout1d, (2, 3, 4)), (F.dropout2d, (2, 3, 2, 2))])
+def test_dropout_gradcheck_with_a_fixed_mask(function, shape):
+    def fixed_mask_dropout(x):
+        lamina.manual_seed(11)  # the same mask on every call, so finite differences apply
+        return function(x, 0.4, training=True)
+
+    x = lamina.randn(*shape, dtype=lamina.float64, requires_grad=True)
+    assert gradcheck(fixed_mask_dropout, (x,))

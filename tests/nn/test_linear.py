@@ -176,3 +176,9 @@ def test_unflatten_bad_arguments_raise_like_torch():
             torch.nn.Unflatten(1, bad)
     with pytest.raises(RuntimeError, match="don't multiply up"):
         nn.Unflatten(1, (4, 2))(lamina.zeros(2, 6))
+
+
+def test_flatten_and_unflatten_gradcheck():
+    x = lamina.randn(2, 3, 4, dtype=lamina.float64, requires_grad=True)
+    assert gradcheck(nn.Flatten(), (x,))
+    assert gradcheck(nn.Unflatten(2, (2, 2)), (x,))
