@@ -1,16 +1,15 @@
 """Convolution and transposed convolution as GEMMs over im2col columns.
 
-Layout. The columns of an input (N, C, H, W) form one matrix (C*kh*kw, N*Ho*Wq): a row per
-(input channel, kernel offset), a column per output pixel of every sample. A convolution is
-then one GEMM weight(O, C*kh*kw) @ columns, and each gradient is one GEMM too (per group),
-which keeps BLAS busy with a few big products instead of many small ones.
+Layout. The columns of one sample (C, H, W) form a matrix (C*kh*kw, Ho*Wo): a row per
+(input channel, kernel offset), a column per output pixel. A convolution is then one GEMM per
+sample (and group), weight(O, C*kh*kw) @ columns, whose result is already in (N, O, Ho, Wo)
+order; each gradient is the same kind of product. NumPy's matmul runs the per-sample GEMMs in
+one C loop. Building the columns is one strided copy of the padded input (no Python loop);
+scattering them back (col2im) loops over the kh*kw kernel offsets only.
 
-Wide rows. When the stride along the width is 1, every output row is computed Wq = Wp wide
-(the padded input width) instead of Wo. Then, for one (channel, offset, sample), the window
-positions are one contiguous run of Ho*Wp elements of the padded input, so building the columns
-and scattering them back (col2im) copy long runs rather than Wo-long pieces. The Wp - Wo
-extra columns of each output row are thrown away, and their gradient is zero. The padded input
-gets one spare row so that the last run never reads past the end of its plane.
+(Measured on the seeds' CNN: per-sample GEMMs beat one (C*kh*kw, N*Ho*Wo) GEMM, whose result
+needs a transposing copy, and computing rows Wp wide to get longer copy runs lost more in the
+GEMM and the crop than it saved.)
 
 A transposed convolution is the input-gradient of a convolution (and the other way round), so
 both layers share the same three GEMMs and the same im2col/col2im.
@@ -27,7 +26,7 @@ class _Geometry:
     """Sizes of one convolution: input (n, c, h, w), kernel, stride, padding, dilation, output."""
 
     __slots__ = ("n", "c", "h", "w", "kh", "kw", "sh", "sw", "top", "left", "dh", "dw",
-                 "hp", "wp", "rows", "ho", "wo", "wq")
+                 "wp", "rows", "ho", "wo")
 
     def __init__(self, shape, kernel, stride, padding, dilation, output=None):
         self.n, self.c, self.h, self.w = shape
@@ -35,21 +34,17 @@ class _Geometry:
         self.sh, self.sw = stride
         self.top, bottom, self.left, right = padding
         self.dh, self.dw = dilation
-        self.hp = self.h + self.top + bottom
+        hp = self.h + self.top + bottom
         self.wp = self.w + self.left + right
         if output is None:
-            output = ((self.hp - self.dh * (self.kh - 1) - 1) // self.sh + 1,
+            output = ((hp - self.dh * (self.kh - 1) - 1) // self.sh + 1,
                       (self.wp - self.dw * (self.kw - 1) - 1) // self.sw + 1)
         self.ho, self.wo = output
-        wide = self.sw == 1
-        self.wq = self.wp if wide else self.wo
-        # the spare row: wide windows of the last output row run past the end of its row
-        self.rows = max(self.hp + (wide and self.kw > 1),
-                        self.dh * (self.kh - 1) + self.sh * (self.ho - 1) + 1)
+        self.rows = hp  # padded height
 
 
 def _padded(x: np.ndarray, g: _Geometry) -> np.ndarray:
-    """x placed in a zeroed, C-contiguous (n, c, rows, wp) buffer (x itself if it fits)."""
+    """x placed in a zeroed, C-contiguous (n, c, rows, wp) buffer (x itself if unpadded)."""
     if g.rows == g.h and g.wp == g.w and x.flags.c_contiguous:
         return x
     buffer = np.zeros((g.n, g.c, g.rows, g.wp), dtype=x.dtype)
@@ -58,80 +53,87 @@ def _padded(x: np.ndarray, g: _Geometry) -> np.ndarray:
 
 
 def _im2col(x: np.ndarray, g: _Geometry) -> np.ndarray:
-    """The columns (c*kh*kw, n*ho*wq) of x (n, c, h, w); see the module docstring."""
+    """The columns (n, c*kh*kw, ho*wq) of x (n, c, h, w); see the module docstring."""
     buffer = _padded(x, g)
     item = buffer.itemsize
     plane = g.rows * g.wp * item
     windows = np.ndarray(
-        (g.c, g.kh, g.kw, g.n, g.ho, g.wq), buffer.dtype, buffer, 0,
-        (plane, g.dh * g.wp * item, g.dw * item, g.c * plane, g.sh * g.wp * item, g.sw * item),
+        (g.n, g.c, g.kh, g.kw, g.ho, g.wo), buffer.dtype, buffer, 0,
+        (g.c * plane, plane, g.dh * g.wp * item, g.dw * item, g.sh * g.wp * item, g.sw * item),
     )
-    return windows.reshape(g.c * g.kh * g.kw, g.n * g.ho * g.wq)  # the one copy
+    return windows.reshape(g.n, g.c * g.kh * g.kw, g.ho * g.wo)  # the one copy
 
 
 def _col2im(columns: np.ndarray, g: _Geometry) -> np.ndarray:
-    """Sum columns (c*kh*kw, n*ho*wq) back onto the input (n, c, h, w): im2col's adjoint."""
+    """Sum columns (n, c*kh*kw, ho*wq) back onto the input (n, c, h, w): im2col's adjoint."""
     buffer = np.zeros((g.n, g.c, g.rows, g.wp), dtype=columns.dtype)
     item = buffer.itemsize
     plane = g.rows * g.wp * item
-    strides = (plane, g.c * plane, g.sh * g.wp * item, g.sw * item)
-    pieces = columns.reshape(g.c, g.kh, g.kw, g.n, g.ho, g.wq)
+    strides = (g.c * plane, plane, g.sh * g.wp * item, g.sw * item)
+    pieces = columns.reshape(g.n, g.c, g.kh, g.kw, g.ho, g.wo)
     for i in range(g.kh):
         for j in range(g.kw):
             offset = (i * g.dh * g.wp + j * g.dw) * item
-            target = np.ndarray((g.c, g.n, g.ho, g.wq), buffer.dtype, buffer, offset, strides)
-            target += pieces[:, i, j]
+            target = np.ndarray((g.n, g.c, g.ho, g.wo), buffer.dtype, buffer, offset, strides)
+            target += pieces[:, :, i, j]
     return buffer[:, :, g.top:g.top + g.h, g.left:g.left + g.w]
 
 
 def _to_columns(y: np.ndarray, g: _Geometry) -> np.ndarray:
-    """An output-shaped (n, o, ho, wo) array as (o, n*ho*wq), zero in the wide columns."""
+    """An output-shaped (n, o, ho, wo) array as (n, o, ho*wq), zero in the wide columns."""
     n, o = y.shape[:2]
-    if g.wq == g.wo:
-        return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(o, n * g.ho * g.wq)
-    out = np.zeros((o, n, g.ho, g.wq), dtype=y.dtype)
-    out[..., :g.wo] = y.transpose(1, 0, 2, 3)
-    return out.reshape(o, n * g.ho * g.wq)
+    if g.wo == g.wo:
+        return np.ascontiguousarray(y).reshape(n, o, g.ho * g.wo)
+    out = np.zeros((n, o, g.ho, g.wo), dtype=y.dtype)
+    out[..., :g.wo] = y
+    return out.reshape(n, o, g.ho * g.wo)
 
 
 def _from_columns(columns: np.ndarray, g: _Geometry, bias) -> np.ndarray:
-    """(o, n*ho*wq) back to a C-contiguous (n, o, ho, wo), adding bias on the way."""
-    o = columns.shape[0]
-    view = columns.reshape(o, g.n, g.ho, g.wq)[..., :g.wo].transpose(1, 0, 2, 3)
-    out = np.empty((g.n, o, g.ho, g.wo), dtype=columns.dtype)
+    """A fresh GEMM result (n, o, ho*wq) as a C-contiguous (n, o, ho, wo), plus bias."""
+    n, o = columns.shape[:2]
+    out = columns.reshape(n, o, g.ho, g.wo)
+    if g.wo == g.wo:
+        if bias is not None:
+            out += bias.reshape(o, 1, 1)
+        return out
+    result = np.empty((n, o, g.ho, g.wo), dtype=columns.dtype)
     if bias is None:
-        np.copyto(out, view)
+        np.copyto(result, out[..., :g.wo])
     else:
-        np.add(view, bias.reshape(o, 1, 1), out=out)
-    return out
+        np.add(out[..., :g.wo], bias.reshape(o, 1, 1), out=result)
+    return result
 
 
-# The three GEMMs, per group: y = W @ cols, dW = dy @ cols.T, dcols = W.T @ dy.
+# The three GEMMs, per sample and group: y = W @ cols, dW = sum(dy @ cols.T), dcols = W.T @ dy.
+# Per-sample products write y straight in (N, C, H, W) order: measured faster here than one
+# big GEMM whose (C, N*H*W) result then has to be transposed.
 def _weight_times(weight2: np.ndarray, columns: np.ndarray, groups: int) -> np.ndarray:
     if groups == 1:
-        return weight2 @ columns
-    o, k = weight2.shape
+        return np.matmul(weight2, columns)
+    (o, k), n = weight2.shape, columns.shape[0]
     return np.matmul(weight2.reshape(groups, o // groups, k),
-                     columns.reshape(groups, k, -1)).reshape(o, -1)
+                     columns.reshape(n, groups, k, -1)).reshape(n, o, -1)
 
 
 def _weight_gradient(grad_columns: np.ndarray, columns: np.ndarray, groups: int) -> np.ndarray:
-    # computed transposed, (k, o): OpenBLAS runs this orientation about twice as fast here
+    # computed transposed, (k, o) per sample: OpenBLAS runs this orientation faster here
+    n, o = grad_columns.shape[:2]
     if groups == 1:
-        return (columns @ grad_columns.T).T
-    o, k = grad_columns.shape[0], columns.shape[0] // groups
-    product = np.matmul(columns.reshape(groups, k, -1),
-                        grad_columns.reshape(groups, o // groups, -1).transpose(0, 2, 1))
-    return product.transpose(0, 2, 1).reshape(o, k)
+        return np.matmul(columns, grad_columns.transpose(0, 2, 1)).sum(0).T
+    k = columns.shape[1] // groups
+    product = np.matmul(columns.reshape(n, groups, k, -1),
+                        grad_columns.reshape(n, groups, o // groups, -1).transpose(0, 1, 3, 2))
+    return product.sum(0).transpose(0, 2, 1).reshape(o, k)
 
 
 def _weight_transposed_times(weight2: np.ndarray, grad_columns: np.ndarray,
                              groups: int) -> np.ndarray:
     if groups == 1:
-        return weight2.T @ grad_columns
-    o, k = weight2.shape
+        return np.matmul(weight2.T, grad_columns)
+    (o, k), n = weight2.shape, grad_columns.shape[0]
     return np.matmul(weight2.reshape(groups, o // groups, k).transpose(0, 2, 1),
-                     grad_columns.reshape(groups, o // groups, -1)).reshape(groups * k, -1)
+                     grad_columns.reshape(n, groups, o // groups, -1)).reshape(n, groups * k, -1)
 
 
 def _as_2d(x: np.ndarray, weight: np.ndarray):

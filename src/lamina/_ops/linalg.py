@@ -56,21 +56,23 @@ def matmul(input, other):
             f"{b.dtype} (shapes {tuple(a.shape)} and {tuple(b.shape)}). "
             f"Hint: convert one with .to({a.dtype})."
         )
+    try:
+        return Matmul.apply(a, b)
+    except ValueError:  # NumPy's message names gufunc signatures; say it in the op's terms
+        raise _matmul_error(a, b) from None
+
+
+def _matmul_error(a, b):
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(
+        return RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got {a.ndim}D and {b.ndim}D. "
             "Hint: use * for multiplication by a scalar."
         )
     k_a = a._array.shape[-1]
     k_b = b._array.shape[-2] if b.ndim > 1 else b._array.shape[0]
     if k_a != k_b:
-        raise _shape_error("matmul", a, b, f"{k_a} != {k_b}")
-    try:
-        return Matmul.apply(a, b)
-    except ValueError:
-        raise _shape_error(
-            "matmul", a, b, "the batch dimensions cannot be broadcast together"
-        ) from None
+        return _shape_error("matmul", a, b, f"{k_a} != {k_b}")
+    return _shape_error("matmul", a, b, "the batch dimensions cannot be broadcast together")
 
 
 def mm(input, mat2):

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lamina._ops.softmax import widen
 from lamina.autograd.function import Primitive
-
-
-def _widen(array: np.ndarray) -> np.ndarray:
-    return array.astype(np.float32) if array.dtype == np.float16 else array
 
 
 def _narrow(array: np.ndarray, like) -> np.ndarray | None:
@@ -50,7 +47,7 @@ class Normalize(Primitive):
 
     @staticmethod
     def forward(ctx, x, weight, bias, shape, axes, param_shape, eps, running=None):
-        work = _widen(x.reshape(shape))
+        work = widen(x.reshape(shape))
         # sums divided in place: np.mean costs several microseconds more per call
         mean = work.sum(axes, keepdims=True)
         count = work.size // max(mean.size, 1)
@@ -66,9 +63,9 @@ class Normalize(Primitive):
             _update_running(running, mean, var, count)
         out = x_hat
         if weight is not None:
-            out = np.multiply(x_hat, _widen(weight).reshape(param_shape), out=buffer)
+            out = np.multiply(x_hat, widen(weight).reshape(param_shape), out=buffer)
         if bias is not None:
-            out = np.add(out, _widen(bias).reshape(param_shape), out=buffer)
+            out = np.add(out, widen(bias).reshape(param_shape), out=buffer)
         ctx.meta = ((x.shape, x.dtype), weight, bias, axes, param_shape, count)
         ctx.save_for_backward(x_hat, inv_std)
         return out.reshape(x.shape).astype(x.dtype, copy=False)
@@ -78,7 +75,7 @@ class Normalize(Primitive):
         x_hat, inv_std = ctx.saved_tensors
         x, weight, bias, axes, param_shape, count = ctx.meta
         need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
-        g = _widen(grad).reshape(x_hat.shape)
+        g = widen(grad).reshape(x_hat.shape)
         # the weight and bias gradients sum over every axis where the parameter is broadcast
         param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
         grad_weight = grad_bias = grad_x = None
@@ -88,7 +85,7 @@ class Normalize(Primitive):
         if need_weight:
             grad_weight = _narrow(gx.sum(axis=param_axes), weight)
         if need_x:
-            w = None if weight is None else _widen(weight).reshape(param_shape)
+            w = None if weight is None else widen(weight).reshape(param_shape)
             # d/dx of the normalised value: inv_std * (g' - mean(g') - x_hat * mean(g' x_hat)),
             # where g' is the gradient reaching x_hat (grad * weight)
             if w is None or all(param_shape[a] == 1 for a in axes):
@@ -116,22 +113,22 @@ class NormalizeWithStats(Primitive):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, shape, param_shape, eps):
-        work = _widen(x.reshape(shape))
-        scale = np.sqrt(_widen(running_var) + eps)
-        np.divide(1 if weight is None else _widen(weight), scale, out=scale)
-        shift = _widen(running_mean) * scale
+        work = widen(x.reshape(shape))
+        scale = np.sqrt(widen(running_var) + eps)
+        np.divide(1 if weight is None else widen(weight), scale, out=scale)
+        shift = widen(running_mean) * scale
         if bias is None:
             np.negative(shift, out=shift)
         else:
-            np.subtract(_widen(bias), shift, out=shift)
+            np.subtract(widen(bias), shift, out=shift)
         out = np.multiply(work, scale.reshape(param_shape))
         out += shift.reshape(param_shape)
         needs = ctx.needs_input_grad
         if needs and needs[1]:
             # the weight's gradient needs the statistics as they are now: training mode
             # updates the buffers in place, possibly before this backward runs
-            inv_std = np.reciprocal(np.sqrt(_widen(running_var) + eps))
-            ctx.statistics = (_widen(running_mean).copy(), inv_std)
+            inv_std = np.reciprocal(np.sqrt(widen(running_var) + eps))
+            ctx.statistics = (widen(running_mean).copy(), inv_std)
         ctx.meta = (weight, bias, shape, param_shape, scale)
         ctx.save_for_backward(x)
         return out.reshape(x.shape).astype(x.dtype, copy=False)
@@ -141,7 +138,7 @@ class NormalizeWithStats(Primitive):
         weight, bias, shape, param_shape, scale = ctx.meta
         (x,) = ctx.saved_tensors
         need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
-        g = _widen(grad).reshape(shape)
+        g = widen(grad).reshape(shape)
         param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
         grad_x = grad_weight = grad_bias = None
         if need_x:
@@ -152,6 +149,6 @@ class NormalizeWithStats(Primitive):
             if need_weight:
                 # sum(g * (x - mean)) without a centred copy of x
                 running_mean, inv_std = ctx.statistics
-                sum_gx = np.sum(g * _widen(x).reshape(shape), axis=param_axes)
+                sum_gx = np.sum(g * widen(x).reshape(shape), axis=param_axes)
                 grad_weight = _narrow((sum_gx - running_mean * sum_g) * inv_std, weight)
         return (grad_x, grad_weight, grad_bias) + (None,) * 5

@@ -41,20 +41,31 @@ class Sum(Primitive):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return np.sum(a, axis=axes, keepdims=keepdim)
+        # the ufunc's own reduce: np.sum's Python wrapper costs more than a small sum itself
+        return np.add.reduce(a, axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
         return _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None
 
 
+def _count(a, axes):
+    """How many elements each output of a reduction over `axes` summarises."""
+    return a.size if axes is None else math.prod([a.shape[i] for i in axes])
+
+
 class Mean(Primitive):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
-        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        out = np.mean(a, axis=axes, keepdims=keepdim)
-        ctx.count = a.size // builtins.max(out.size, 1) if a.size else 0
-        return out.astype(a.dtype, copy=False)
+        count = _count(a, axes)
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.count = a.shape, axes, keepdim, count
+        if a.dtype == np.float16:  # accumulate half precision in float32, as torch does
+            return np.mean(a, axis=axes, keepdims=keepdim, dtype=np.float32).astype(a.dtype)
+        total = np.add.reduce(a, axis=axes, keepdims=keepdim)
+        if count:
+            return total / count
+        with np.errstate(invalid="ignore"):  # the mean of nothing is nan, silently in torch
+            return total / count
 
     @staticmethod
     def backward(ctx, grad):
@@ -91,11 +102,11 @@ class Moment(Primitive):
 
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim, root):
-        centered = a - np.mean(a, axis=axes, keepdims=True)
-        count = a.size if axes is None else math.prod(a.shape[i] for i in axes)
+        count = _count(a, axes)
         denominator = builtins.max(count - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.sum(centered * centered, axis=axes, keepdims=True) / denominator
+            centered = a - np.add.reduce(a, axis=axes, keepdims=True) / count
+            out = np.add.reduce(centered * centered, axis=axes, keepdims=True) / denominator
             if root:
                 out = np.sqrt(out)
         ctx.save_for_backward(centered, out)
@@ -161,7 +172,7 @@ class Extreme(Primitive):
 
     @staticmethod
     def forward(ctx, a, axes, keepdim, largest):
-        out = (np.max if largest else np.min)(a, axis=axes, keepdims=True)
+        out = (np.maximum if largest else np.minimum).reduce(a, axis=axes, keepdims=True)
         ctx.save_for_backward(a, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         if keepdim:
@@ -183,12 +194,18 @@ class SelectAlong(Primitive):
 
     @staticmethod
     def forward(ctx, a, axis, keepdim, largest):
-        indices = (np.argmax if largest else np.argmin)(a, axis=axis, keepdims=True)
-        values = np.take_along_axis(a, indices, axis)
+        # a reduce for the values is cheaper than gathering at the indices; both see a NaN
+        # first, so they agree where torch propagates NaN
+        if largest:
+            indices = a.argmax(axis=axis, keepdims=True)
+            values = np.maximum.reduce(a, axis=axis, keepdims=keepdim)
+        else:
+            indices = a.argmin(axis=axis, keepdims=True)
+            values = np.minimum.reduce(a, axis=axis, keepdims=keepdim)
         ctx.shape, ctx.axis, ctx.keepdim = a.shape, axis, keepdim
         ctx.save_for_backward(indices)
         if not keepdim:
-            values, indices = values.squeeze(axis), indices.squeeze(axis)
+            indices = indices.squeeze(axis)
         ctx.mark_non_differentiable(indices)
         return values, indices
 

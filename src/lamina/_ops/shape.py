@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import builtins
+import itertools
 import math
 
 import numpy as np
@@ -18,7 +18,7 @@ def _shape_args(shape):
     """Accept f(2, 3), f((2, 3)) and f([2, 3]) like torch; sizes may be 0-d tensors."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
 # ---------------------------------------------------------------- casts and copies
@@ -97,10 +97,15 @@ def _infer_shape(input, shape, op):
 
 
 def reshape(input, *shape):
-    shape = _infer_shape(input, _shape_args(shape), "reshape")
-    if shape == input._array.shape:
-        return Reshape.apply(input, shape) if input._requires_grad else _alias(input)
-    return Reshape.apply(input, shape)
+    """The same elements in a new shape (one size may be -1); a view when memory allows."""
+    shape = _shape_args(shape)
+    if shape and min(shape) < -1:  # NumPy would read any negative size as -1
+        _infer_shape(input, shape, "reshape")
+    try:
+        return Reshape.apply(input, shape)
+    except ValueError:  # NumPy refused: explain in torch's terms
+        _infer_shape(input, shape, "reshape")
+        raise RuntimeError(f"reshape: cannot reshape {tuple(input.shape)} to {shape}") from None
 
 
 def _alias(input, array=None):
@@ -113,7 +118,9 @@ def _alias(input, array=None):
 def view(input, *shape):
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         return _view_dtype(input, shape[0])
-    shape = _infer_shape(input, _shape_args(shape), "view")
+    shape = _shape_args(shape)
+    if -1 in shape or math.prod(shape) != input._array.size:
+        shape = _infer_shape(input, shape, "view")
     if not input._array.flags.c_contiguous:
         try:
             np.reshape(input._array, shape, copy=False)
@@ -186,11 +193,11 @@ class Permute(Primitive):
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
-        return np.transpose(a, axes)
+        return a.transpose(axes)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.transpose(grad, np.argsort(ctx.axes)), None
+        return grad.transpose(np.argsort(ctx.axes)), None
 
 
 def permute(input, *dims):
@@ -328,9 +335,10 @@ class Concatenate(Primitive):
 
     @staticmethod
     def forward(ctx, axis, skip, *arrays):
-        kept = [a for a, s in zip(arrays, skip) if not s]
-        ctx.axis, ctx.skip = axis, skip
-        ctx.bounds = np.cumsum([a.shape[axis] for a in kept])[:-1]
+        kept = arrays if skip is None else [a for a, s in zip(arrays, skip) if not s]
+        if ctx.needs_input_grad:
+            ctx.axis, ctx.skip = axis, skip or (False,) * len(arrays)
+            ctx.bounds = list(itertools.accumulate(a.shape[axis] for a in kept))[:-1]
         return np.concatenate(kept, axis=axis)
 
     @staticmethod
@@ -338,6 +346,17 @@ class Concatenate(Primitive):
         pieces = iter(np.split(grad, ctx.bounds, axis=ctx.axis))
         empty = np.zeros((0,), grad.dtype)
         return (None, None, *[empty if s else next(pieces) for s in ctx.skip])
+
+
+class Stack(Primitive):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *np.unstack(grad, axis=ctx.axis))
 
 
 def _check_tensors(tensors, op):
@@ -366,35 +385,39 @@ def cat(tensors, dim=0):
     tensors = _check_tensors(tensors, "cat")
     # torch's legacy rule: 1-D empty tensors are skipped, whatever the other shapes
     skip = tuple(t._array.shape == (0,) for t in tensors)
-    if builtins.all(skip):
-        skip = (False,) * len(skip)
-    joined = [t for t, s in zip(tensors, skip) if not s]
-    ref = joined[0]
+    skip = skip if True in skip and False in skip else None
+    ref = tensors[0] if skip is None else tensors[skip.index(False)]
+    axis = _normalize_dim(dim, ref.ndim, "cat")
+    try:
+        return Concatenate.apply(axis, skip, *tensors)
+    except ValueError:
+        raise _cat_error(tensors, skip, ref, axis) from None
+
+
+def _cat_error(tensors, skip, ref, axis):
     for i, t in enumerate(tensors):
         if t.ndim == 0:
-            raise RuntimeError(
+            return RuntimeError(
                 f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated. "
                 "Hint: use stack(), or unsqueeze(0) the scalars first."
             )
-    axis = _normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
-        if skip[i]:
-            continue
-        if t.ndim != ref.ndim or any(
-            a != b for d, (a, b) in enumerate(zip(t._array.shape, ref._array.shape)) if d != axis
-        ):
-            raise RuntimeError(
-                f"cat: Sizes of tensors must match except in dimension {axis}. Expected size "
-                f"{tuple(ref.shape)} but got size {tuple(t.shape)} for tensor number {i} in the "
-                "list."
+        if (skip is None or not skip[i]) and (t.ndim != ref.ndim or any(
+                a != b for d, (a, b) in enumerate(zip(t._array.shape, ref._array.shape))
+                if d != axis)):
+            return RuntimeError(
+                f"cat: sizes of tensors must match except in dimension {axis}: expected "
+                f"{tuple(ref.shape)} (but any size at dim {axis}), got {tuple(t.shape)} for "
+                f"tensor number {i} in the list"
             )
-    return Concatenate.apply(axis, skip, *tensors)
+    return RuntimeError(f"cat: cannot join shapes {[tuple(t.shape) for t in tensors]}")
 
 
 concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dim; dtypes are promoted as in torch."""
     tensors = _check_tensors(tensors, "stack")
     shape = tensors[0]._array.shape
     for i, t in enumerate(tensors):
@@ -403,8 +426,7 @@ def stack(tensors, dim=0):
                 f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
                 f"and {list(t.shape)} at entry {i}"
             )
-    axis = _normalize_dim(dim, len(shape) + 1, "stack")
-    return cat([unsqueeze(t, axis) for t in tensors], axis)
+    return Stack.apply(_normalize_dim(dim, len(shape) + 1, "stack"), *tensors)
 
 
 def hstack(tensors):
