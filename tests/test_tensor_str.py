@@ -93,3 +93,14 @@ def test_str_and_format_of_scalars():
     assert str(x) == repr(x) == "tensor(2.5000)"
     assert f"{x:.2f}" == "2.50"
     assert repr(lamina.Size([1, 10])) == "lamina.Size([1, 10])"
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int8,
+                                   np.uint8])
+def test_random_scales_and_shapes_match_torch(dtype):
+    rng = np.random.default_rng(abs(hash(np.dtype(dtype).name)) % 1000)
+    for _ in range(150):
+        shape = tuple(rng.integers(0, 6, size=rng.integers(0, 4)))
+        values = rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 6)
+        with np.errstate(over="ignore", invalid="ignore"):
+            same_repr(np.asarray(values).astype(dtype))

@@ -112,13 +112,18 @@ def _with_suffixes(text: str, suffixes: list, indent: int) -> str:
     parts = [text]
     last_line = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line + len(suffix) + 2 > LINE_WIDTH:
+        # measured as torch's text ("dtype=torch.float16"), so lines break where torch's do
+        width = len(suffix) - suffix.count("lamina.") * _NAME_EXTRA
+        if last_line + width + 2 > LINE_WIDTH:
             parts.append(",\n" + " " * indent + suffix)
-            last_line = indent + len(suffix)
+            last_line = indent + width
         else:
             parts.append(", " + suffix)
-            last_line += len(suffix) + 2
+            last_line += width + 2
     return "".join(parts) + ")"
+
+
+_NAME_EXTRA = len("lamina") - len("torch")
 
 
 def tensor_repr(t) -> str:
