@@ -699,3 +699,23 @@ def test_full_backward_hook_without_input_grads_fires_on_outputs():
     bad.register_full_backward_hook(lambda m, gi, go: (lamina.ones(1),))
     with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="should always return None"):
         bad(lamina.ones(1, 3)).sum().backward()
+
+
+def test_the_delegating_getattr_pattern_works_as_with_torch():
+    results = []
+    for nn in LIBS:
+        class Wrapper(nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def __getattr__(self, name):
+                try:
+                    return super().__getattr__(name)
+                except AttributeError:
+                    return getattr(self.inner, name)
+
+        wrapped = Wrapper(CLASSES[nn][0](2, 3))
+        results.append((tuple(wrapped.weight.shape), wrapped.n, type(wrapped.inner).__name__,
+                        outcome(lambda wrapped=wrapped: wrapped.missing)))
+    assert results[1] == results[0]

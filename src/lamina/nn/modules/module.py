@@ -209,7 +209,9 @@ class Module:
 
     # No __getattr__: parameters, buffers and children are mirrored into __dict__ (see
     # _members.py), and Python's own AttributeError text is torch's ("'Net' object has no
-    # attribute 'x'"). Without it CPython can specialise `self.weight` reads in forward.
+    # attribute 'x'"). Without it CPython can specialise `self.weight` reads in forward. A
+    # subclass's `try: super().__getattr__(name) except AttributeError:` still works (the
+    # lookup raises AttributeError), only its message differs from torch's.
 
     def __setattr__(self, name: str, value) -> None:
         state = self.__dict__
