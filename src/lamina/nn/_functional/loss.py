@@ -1,8 +1,8 @@
-"""The losses of nn.functional. `reduction` is handled once, in `_reduce`.
+"""The losses of nn.functional: argument checks, then a fused primitive or a composition.
 
-Cross-entropy and NLL with class indices are fused primitives (`lamina._ops.softmax`); the
-binary cross-entropies are elementwise primitives here (their gradients follow torch's
-formulas, not the derivative of a clamped log); the rest are compositions of core ops.
+Cross-entropy and NLL with class indices and the binary cross-entropies are fused primitives
+(`lamina._ops.loss`, which reduce inside); the rest are compositions of core ops reduced by
+`_reduce`. `_reduction` validates `reduction` (and maps the legacy flags) for all of them.
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ import numpy as np
 
 import lamina
 from lamina._ops import _promote
-from lamina._ops.softmax import (
+from lamina._ops.loss import (
     REDUCTIONS,
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
     CrossEntropy,
     NllLoss,
-    log_softmax,
-    loss_upstream,
-    reduce_loss,
 )
-from lamina._tensor import Tensor
-from lamina.autograd.function import Primitive
+from lamina._ops.softmax import log_softmax
+from lamina._tensor import Tensor, _wrap
 
 
 # ---------------------------------------------------------------- shared argument handling
@@ -90,14 +89,6 @@ def _expect_float(op: str, name: str, value: Tensor, hint: str) -> None:
         )
 
 
-def _expect_same_shape(op: str, input: Tensor, target: Tensor) -> None:
-    if _shape(input) != _shape(target):
-        raise ValueError(
-            f"{op}: target size {_shape(target)} must be the same as input size "
-            f"{_shape(input)}"
-        )
-
-
 def _weighted(op, loss: Tensor, weight, reduction: str, weighted_mean: bool) -> Tensor:
     if weight is None:
         return _reduce(loss, reduction)
@@ -157,41 +148,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 # ---------------------------------------------------------------- binary classification
-class BinaryCrossEntropy(Primitive):
-    """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as torch does, reduced."""
-
-    @staticmethod
-    def forward(ctx, x, t, weight, reduction):
-        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
-            log_x = np.maximum(np.log(x), -100)
-            log_rest = np.maximum(np.log1p(-x), -100)
-        # (t - 1) * log(1 - x) - t * log(x), the order torch evaluates it in
-        loss = (t - 1) * log_rest
-        loss -= t * log_x
-        if weight is not None:
-            loss = loss * weight
-        ctx.save_for_backward(x, t, weight)
-        ctx.reduction = reduction
-        ctx.count = loss.size
-        return reduce_loss(loss, reduction)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, t, weight = ctx.saved_tensors
-        need_x, need_t = ctx.needs_input_grad[:2]
-        upstream = loss_upstream(grad, ctx.reduction, ctx.count)
-        if weight is not None:
-            upstream = upstream * weight
-        grad_x = grad_t = None
-        if need_x:
-            # torch's formula: (x - t) / max(x (1 - x), 1e-12), finite where the log clamps
-            grad_x = upstream * (x - t) / np.maximum((1 - x) * x, 1e-12)
-        if need_t:
-            with np.errstate(divide="ignore"):  # infinite at x = 0 or 1, as in torch
-                grad_t = upstream * (np.log1p(-x) - np.log(x))
-        return grad_x, grad_t, None, None
-
-
 def _check_binary(op, input, target):
     """target as input's dtype after checking both are floating point and the same shape."""
     _expect_tensor(op, "input", input)
@@ -242,57 +198,6 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             )
     _check_broadcast(op, "weight", weight, input, "one weight per element or per class")
     return BinaryCrossEntropy.apply(input, target, _same_dtype(weight, input), reduction)
-
-
-def _sigmoid(x):
-    # 1 / (1 + exp(-x)): where exp overflows (x below about -88 in float32), 1 / inf = 0 is
-    # the correctly rounded value, so only the warning needs silencing
-    out = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x
-    with np.errstate(over="ignore"):
-        np.exp(out, out=out)
-    out += 1
-    return np.reciprocal(out, out=out)
-
-
-class BinaryCrossEntropyWithLogits(Primitive):
-    """w ((1 - t) x + (1 + (pos_weight - 1) t) log(1 + exp(-x))), finite for any logit x."""
-
-    @staticmethod
-    def forward(ctx, x, t, weight, pos_weight, reduction):
-        # log(1 + exp(-x)) without overflow: max(-x, 0) + log1p(exp(-|x|))
-        softplus = np.log1p(np.exp(-np.abs(x)))
-        softplus += np.maximum(-x, 0)
-        ctx.save_for_backward(x, t, weight, pos_weight, softplus)
-        if pos_weight is not None:
-            softplus = softplus * ((pos_weight - 1) * t + 1)
-        loss = x - t * x
-        loss += softplus
-        if weight is not None:
-            loss *= weight
-        ctx.reduction = reduction
-        ctx.count = loss.size
-        return reduce_loss(loss, reduction)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, t, weight, pos_weight, softplus = ctx.saved_tensors
-        need_x, need_t, _, need_pos = ctx.needs_input_grad[:4]
-        upstream = loss_upstream(grad, ctx.reduction, ctx.count)
-        if weight is not None:
-            upstream = upstream * weight
-        grad_x = grad_t = grad_pos = None
-        if need_x:
-            if pos_weight is None:
-                grad_x = upstream * (_sigmoid(x) - t)
-            else:
-                weighted = pos_weight * t
-                grad_x = upstream * ((weighted + 1 - t) * _sigmoid(x) - weighted)
-        if need_t:
-            scale = 1 if pos_weight is None else pos_weight
-            grad_t = upstream * (scale * softplus - x - softplus)
-        if need_pos:
-            grad_pos = upstream * t * softplus
-        return grad_x, grad_t, None, grad_pos, None
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
@@ -351,14 +256,8 @@ def _check_class_target(op, input, target, allow_probabilities):
 def _batched(input, target):
     """Unbatched (C,) scores and a 0-d target as a batch of one."""
     if input.ndim == 1:
-        return input.reshape(1, -1), _wrap_index(target._array.reshape(1)), True
+        return input.reshape(1, -1), _wrap(target._array.reshape(1)), True
     return input, target, False
-
-
-def _wrap_index(array):
-    from lamina._tensor import _wrap
-
-    return _wrap(array)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
