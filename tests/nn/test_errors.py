@@ -293,3 +293,25 @@ def test_source_inside_a_preceding_container_names_its_last_layer():
                                          r"\(\*, 4\), got \(2, 8\) — the output of "
                                          r"Sequential\[0\]\[1\]\[1\] Probe\(features=8\)\."):
         model(lamina.zeros(2, 4))
+
+
+def test_layers_looped_over_in_a_module_list_are_named():
+    class Tower(lnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = lnn.ModuleList([Probe(4), Widen(), Probe(4)])
+            self.heads = lnn.ModuleDict({"main": Probe(8)})
+
+        def forward(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return self.heads["main"](x)
+
+    with pytest.raises(ShapeError, match=r"^Tower\.blocks\[2\] Probe\(features=4\): expected "
+                                         r"input \(\*, 4\), got \(1, 8\)\."):
+        Tower()(lamina.zeros(1, 4))
+    tower = Tower()
+    tower.blocks[2] = Probe(8)
+    tower.heads["main"] = Probe(3)
+    with pytest.raises(ShapeError, match=r"^Tower\.heads\.main Probe\(features=3\)"):
+        tower(lamina.zeros(1, 4))

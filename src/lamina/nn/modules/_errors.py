@@ -221,14 +221,25 @@ def locate(error: BaseException, module) -> BaseException:
         return relabelled
     if trace.head is module:
         return error
-    for name, child in module._modules.items():
-        if child is trace.head:
-            trace.names.insert(0, name)
-            trace.head = module
-            if not isinstance(error, LayerError):
-                error.args = (f"{trace.where()}: {trace.detail}{trace.came_from()}",)
-            break
+    names = _path_to(module, trace.head)
+    if names is not None:
+        trace.names[:0] = names
+        trace.head = module
+        if not isinstance(error, LayerError):
+            error.args = (f"{trace.where()}: {trace.detail}{trace.came_from()}",)
     return error
+
+
+def _path_to(module, target) -> list[str] | None:
+    """Child names from module down to target: usually one step; deeper when target sits in a
+    container whose own forward is not called (a ModuleList or ModuleDict looped over)."""
+    for name, child in module._modules.items():
+        if child is target:
+            return [name]
+    for path, descendant in module.named_modules():
+        if descendant is target and path:
+            return path.split(".")
+    return None
 
 
 def note_source(error: BaseException, container, failed) -> BaseException:
