@@ -220,3 +220,25 @@ def test_init_works_on_parameters_with_grad_enabled_and_records_no_graph():
                init.trunc_normal_, init.zeros_):
         out = fn(layer.weight)
         assert out is layer.weight and out.grad_fn is None and out.requires_grad
+
+
+def test_sparse_zeros_the_same_count_per_column_as_torch():
+    ours, theirs = _both((40, 300))
+    init.sparse_(ours, 0.25, std=0.5)
+    torch.nn.init.sparse_(theirs, 0.25, std=0.5)
+    for sample in (_values(ours), _values(theirs)):
+        assert ((sample == 0).sum(0) == 10).all()
+        assert abs(sample[sample != 0].std() - 0.5) < 0.02
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        init.sparse_(lamina.empty(3), 0.1)
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal", "xavier_uniform", "kaiming_normal",
+                                  "orthogonal", "eye"])
+def test_deprecated_spellings_warn_like_torch(name):
+    ours, theirs = _both((4, 4))
+    with pytest.warns(FutureWarning, match=f"`nn.init.{name}` is now deprecated in favor of "
+                                           f"`nn.init.{name}_`"):
+        assert getattr(init, name)(ours) is ours
+    with pytest.warns(FutureWarning):
+        getattr(torch.nn.init, name)(theirs)

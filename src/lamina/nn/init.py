@@ -18,7 +18,7 @@ from lamina.random import _rng
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
     "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-    "orthogonal_",
+    "orthogonal_", "sparse_",
 ]
 
 _LINEAR_NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -257,3 +257,49 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     if rows < columns:
         q = q.T
     return _write(tensor, (gain * q).reshape(tensor._array.shape))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """Fill a 2-D tensor from N(0, std^2), then zero ceil(sparsity * rows) entries per column."""
+    if tensor.ndim != 2:
+        raise ValueError(
+            f"Only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}"
+        )
+    rows, columns = tensor._array.shape
+    zeros_per_column = int(math.ceil(sparsity * rows))
+    rng = _rng(generator)
+    values = rng.standard_normal((rows, columns)) * std
+    # the rows to zero in each column: the first few of an independent random order per column
+    order = np.argsort(rng.random((rows, columns)), axis=0)[:zeros_per_column]
+    values[order, np.arange(columns)] = 0
+    return _write(tensor, values)
+
+
+def _deprecated(function):
+    """torch's old spelling without the trailing underscore: same function, a FutureWarning."""
+    old_name = function.__name__[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{function.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return function(*args, **kwargs)
+
+    deprecated.__name__ = old_name
+    deprecated.__doc__ = f"Deprecated alias of `{function.__name__}`."
+    return deprecated
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
