@@ -178,3 +178,18 @@ def test_keyword_tensors_go_to_meta_too():
                              gate=lamina.ones(2, 3))
     on_cpu = lamina.summary(model, input_size=(2, 3), verbose=0, gate=lamina.ones(2, 3))
     assert str(on_meta) == str(on_cpu)
+
+
+def test_tensor_and_module_to_meta_like_torch():
+    t = lamina.randn(3, 4, requires_grad=True)
+    moved = t.to("meta")
+    reference = torch.randn(3, 4, requires_grad=True).to("meta")
+    assert moved.is_meta and not t.is_meta
+    assert (moved.shape, moved.requires_grad, str(moved.device)) == (
+        tuple(reference.shape), reference.requires_grad, str(reference.device))
+    assert t.to("meta", lamina.float64).dtype == lamina.float64
+    case = [case for case in CASES if case.name == "seed_bn_mlp"][0]
+    model = case.build(lamina.nn, lamina).to("meta")
+    assert all(t.is_meta for t in [*model.parameters(), *model.buffers()])
+    theirs = torchinfo.summary(case.build(torch.nn, torch), verbose=0, **case.args(torch))
+    assert str(lamina.summary(model, verbose=0, **case.args(lamina))) == str(theirs)

@@ -331,7 +331,11 @@ class Tensor(TensorMethods):
             elif a is not None:
                 device = a
         if device is not None:
-            check_available(device)  # AssertionError for devices lamina lacks, as torch's
+            # AssertionError for devices lamina lacks, as torch's
+            if check_available(device).type == "meta" and not self.is_meta:
+                from lamina._meta import to_meta
+
+                return to_meta(self if dtype is None else self.to(dtype))
         if dtype is None or _dtype.to_numpy_dtype(dtype) == self._array.dtype:
             return self.clone() if copy else self
         return _ops.shape.to_dtype(self, _dtype.to_numpy_dtype(dtype))

@@ -455,7 +455,11 @@ class Module:
             else:
                 device = arg
         if device is not None:
-            check_available(device)  # AssertionError for CUDA, as torch built without it
+            # AssertionError for CUDA, as torch built without it
+            if check_available(device).type == "meta":  # keep shapes and dtypes, drop the data
+                from lamina._meta import meta_array
+
+                self._apply_to_tensors(lambda a: meta_array(a.shape, a.dtype))
         if dtype is None:
             return self
         if not dtype.is_floating_point:
