@@ -14,7 +14,7 @@ import lamina
 
 # issue 2: package, Tensor, creation, ops, autograd
 TOP_LEVEL = """
-finfo iinfo
+finfo iinfo set_printoptions
 Tensor Size dtype device float32 float64 float16 int64 int32 uint8 bool float double half long
 int get_default_dtype set_default_dtype is_tensor numel is_floating_point
 tensor as_tensor from_numpy zeros ones full empty zeros_like ones_like full_like empty_like

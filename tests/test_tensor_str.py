@@ -104,3 +104,26 @@ def test_random_scales_and_shapes_match_torch(dtype):
         values = rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 6)
         with np.errstate(over="ignore", invalid="ignore"):
             same_repr(np.asarray(values).astype(dtype))
+
+
+@pytest.mark.parametrize("options", [dict(precision=2), dict(profile="short"),
+                                     dict(threshold=5), dict(edgeitems=1, threshold=10),
+                                     dict(linewidth=40), dict(sci_mode=True),
+                                     dict(sci_mode=False), dict(profile="full")], ids=repr)
+def test_set_printoptions_matches_torch(options):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((4, 30)).astype(np.float32) * 1e-3,
+              np.arange(40).reshape(5, 8), rng.standard_normal(1200).astype(np.float32)]
+    try:
+        lamina.set_printoptions(**options)
+        torch.set_printoptions(**options)
+        for array in arrays:
+            same_repr(array)
+    finally:
+        lamina.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+
+
+def test_unknown_print_profile_is_a_value_error():
+    with pytest.raises(ValueError, match="profile 'tiny'"):
+        lamina.set_printoptions(profile="tiny")

@@ -29,6 +29,7 @@ from lamina._dtype import (  # noqa: F401
 )
 from lamina._device import device  # noqa: F401
 from lamina._tensor import Size, Tensor  # noqa: F401
+from lamina._tensor_str import set_printoptions  # noqa: F401
 from lamina.autograd import function as _function  # noqa: F401  (binds the op machinery)
 from lamina._ops import elementwise, index, linalg, reduce, shape  # noqa: F401,I001
 from lamina._ops.elementwise import (  # noqa: F401

@@ -5,23 +5,52 @@ whole number they print as `1.` instead; scientific notation is used when the la
 smallest finite non-zero magnitudes differ by more than 1000x, or one is above 1e8 or below
 1e-4. All elements share one width (decided by the finite non-zero values only) and are right
 aligned. Rows wrap at 80 characters. Above 1000 elements only the first and last 3 items of
-each dimension are shown, around `...`. Suffixes follow the values: `size=` for empty tensors,
-`dtype=` unless the dtype is the default float, int64 or bool, then `grad_fn=<...>` or
-`requires_grad=True`.
+each dimension are shown, around `...`. Suffixes follow the values: `size=` for empty
+tensors, `dtype=` unless the dtype is the default float, int64 or bool, then `grad_fn=<...>`
+or `requires_grad=True`. `set_printoptions` changes the numbers above, as torch's does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from lamina import _dtype
 
-PRECISION = 4
-THRESHOLD = 1000
-EDGE_ITEMS = 3
-LINE_WIDTH = 80
+
+@dataclasses.dataclass
+class _PrintOptions:
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None
+
+
+_OPTIONS = _PrintOptions()
+_PROFILES = {
+    "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+    "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+    "full": dict(precision=4, threshold=math.inf, edgeitems=3, linewidth=80),
+}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None) -> None:
+    """Change how tensors print, as torch.set_printoptions (`sci_mode` is reset each call)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r}; expected one of "
+                             f"{sorted(_PROFILES)}")
+        for name, value in _PROFILES[profile].items():
+            setattr(_OPTIONS, name, value)
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            setattr(_OPTIONS, name, value)
+    _OPTIONS.sci_mode = sci_mode  # like torch: None (automatic) unless given
 
 
 class _Formatter:
@@ -42,43 +71,48 @@ class _Formatter:
         magnitudes = np.abs(finite).astype(np.float64)
         largest, smallest = float(magnitudes.max()), float(magnitudes.min())
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+        self.sci_mode = (largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+                         if _OPTIONS.sci_mode is None else _OPTIONS.sci_mode)
         numbers = finite.reshape(-1).tolist()
+        precision = _OPTIONS.precision
         if self.sci_mode:
-            self.width = max(len(f"{v:.{PRECISION}e}") for v in numbers)
+            self.width = max(len(f"{v:.{precision}e}") for v in numbers)
         elif self.int_mode:
             self.width = max(len(f"{v:.0f}") + 1 for v in numbers)
         else:
-            self.width = max(len(f"{v:.{PRECISION}f}") for v in numbers)
+            self.width = max(len(f"{v:.{precision}f}") for v in numbers)
 
     def format(self, value) -> str:
         if not self.floating:
             text = str(value)
         elif self.sci_mode:
-            text = f"{value:{self.width}.{PRECISION}e}"
+            text = f"{value:{self.width}.{_OPTIONS.precision}e}"
         elif self.int_mode:
             text = f"{value:.0f}"
             if not (math.isinf(value) or math.isnan(value)):
                 text += "."
         else:
-            text = f"{value:.{PRECISION}f}"
+            text = f"{value:.{_OPTIONS.precision}f}"
         return " " * (self.width - len(text)) + text
 
 
 def _summarized(array: np.ndarray) -> np.ndarray:
     """Only the elements a summarised print shows: the edge items of every dimension."""
+    edge = _OPTIONS.edgeitems
     for axis, size in enumerate(array.shape):
-        if size > 2 * EDGE_ITEMS:
-            keep = np.r_[0:EDGE_ITEMS, size - EDGE_ITEMS : size]
-            array = np.take(array, keep, axis=axis)
+        if size > 2 * edge:
+            array = np.take(array, np.r_[0:edge, size - edge : size], axis=axis)
     return array
 
 
 def _vector(values: list, indent: int, summarize: bool, formatter: _Formatter) -> str:
-    per_line = max(1, math.floor((LINE_WIDTH - indent) / (formatter.width + 2)))
-    if summarize and len(values) > 2 * EDGE_ITEMS:
-        items = [formatter.format(v) for v in values[:EDGE_ITEMS]] + [" ..."] + [
-            formatter.format(v) for v in values[-EDGE_ITEMS:]]
+    per_line = max(1, math.floor((_OPTIONS.linewidth - indent) / (formatter.width + 2)))
+    edge = _OPTIONS.edgeitems
+    if summarize and not edge:
+        items = ["..."]
+    elif summarize and len(values) > 2 * edge:
+        items = [formatter.format(v) for v in values[:edge]] + [" ..."] + [
+            formatter.format(v) for v in values[len(values) - edge:]]
     else:
         items = [formatter.format(v) for v in values]
     lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
@@ -90,19 +124,19 @@ def _nested(array: np.ndarray, indent: int, summarize: bool, formatter: _Formatt
         return formatter.format(array.item())
     if array.ndim == 1:
         return _vector(array.tolist(), indent, summarize, formatter)
-    size = array.shape[0]
-    if summarize and size > 2 * EDGE_ITEMS:
-        rows = [_nested(array[i], indent + 1, summarize, formatter) for i in range(EDGE_ITEMS)]
+    size, edge = array.shape[0], _OPTIONS.edgeitems
+    if summarize and size > 2 * edge:
+        rows = [_nested(array[i], indent + 1, summarize, formatter) for i in range(edge)]
         rows.append("...")
         rows += [_nested(array[i], indent + 1, summarize, formatter)
-                 for i in range(size - EDGE_ITEMS, size)]
+                 for i in range(size - edge, size)]
     else:
         rows = [_nested(array[i], indent + 1, summarize, formatter) for i in range(size)]
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
 def _values_text(array: np.ndarray, indent: int) -> str:
-    summarize = array.size > THRESHOLD
+    summarize = array.size > _OPTIONS.threshold
     formatter = _Formatter(_summarized(array) if summarize else array)
     return _nested(array, indent, summarize, formatter)
 
@@ -114,7 +148,7 @@ def _with_suffixes(text: str, suffixes: list, indent: int) -> str:
     for suffix in suffixes:
         # measured as torch's text ("dtype=torch.float16"), so lines break where torch's do
         width = len(suffix) - suffix.count("lamina.") * _NAME_EXTRA
-        if last_line + width + 2 > LINE_WIDTH:
+        if last_line + width + 2 > _OPTIONS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line = indent + width
         else:
@@ -153,6 +187,8 @@ def tensor_repr(t) -> str:
             if dtype is not default:
                 suffixes.append(f"dtype={dtype}")
         else:
+            if not _OPTIONS.edgeitems:
+                suffixes.append(f"size={tuple(array.shape)}")
             text = _values_text(array, indent)
             if dtype not in (default, _dtype.int64, _dtype.bool_):
                 suffixes.append(f"dtype={dtype}")
