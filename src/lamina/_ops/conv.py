@@ -53,7 +53,7 @@ def _padded(x: np.ndarray, g: _Geometry) -> np.ndarray:
 
 
 def _im2col(x: np.ndarray, g: _Geometry) -> np.ndarray:
-    """The columns (n, c*kh*kw, ho*wq) of x (n, c, h, w); see the module docstring."""
+    """The columns (n, c*kh*kw, ho*wo) of x (n, c, h, w); see the module docstring."""
     buffer = _padded(x, g)
     item = buffer.itemsize
     plane = g.rows * g.wp * item
@@ -65,7 +65,7 @@ def _im2col(x: np.ndarray, g: _Geometry) -> np.ndarray:
 
 
 def _col2im(columns: np.ndarray, g: _Geometry) -> np.ndarray:
-    """Sum columns (n, c*kh*kw, ho*wq) back onto the input (n, c, h, w): im2col's adjoint."""
+    """Sum columns (n, c*kh*kw, ho*wo) back onto the input (n, c, h, w): im2col's adjoint."""
     buffer = np.zeros((g.n, g.c, g.rows, g.wp), dtype=columns.dtype)
     item = buffer.itemsize
     plane = g.rows * g.wp * item
@@ -80,29 +80,17 @@ def _col2im(columns: np.ndarray, g: _Geometry) -> np.ndarray:
 
 
 def _to_columns(y: np.ndarray, g: _Geometry) -> np.ndarray:
-    """An output-shaped (n, o, ho, wo) array as (n, o, ho*wq), zero in the wide columns."""
-    n, o = y.shape[:2]
-    if g.wo == g.wo:
-        return np.ascontiguousarray(y).reshape(n, o, g.ho * g.wo)
-    out = np.zeros((n, o, g.ho, g.wo), dtype=y.dtype)
-    out[..., :g.wo] = y
-    return out.reshape(n, o, g.ho * g.wo)
+    """An output-shaped (n, o, ho, wo) array as GEMM operand (n, o, ho*wo)."""
+    return np.ascontiguousarray(y).reshape(y.shape[0], y.shape[1], g.ho * g.wo)
 
 
 def _from_columns(columns: np.ndarray, g: _Geometry, bias) -> np.ndarray:
-    """A fresh GEMM result (n, o, ho*wq) as a C-contiguous (n, o, ho, wo), plus bias."""
+    """A fresh GEMM result (n, o, ho*wo) as (n, o, ho, wo), bias added in place."""
     n, o = columns.shape[:2]
     out = columns.reshape(n, o, g.ho, g.wo)
-    if g.wo == g.wo:
-        if bias is not None:
-            out += bias.reshape(o, 1, 1)
-        return out
-    result = np.empty((n, o, g.ho, g.wo), dtype=columns.dtype)
-    if bias is None:
-        np.copyto(result, out[..., :g.wo])
-    else:
-        np.add(out[..., :g.wo], bias.reshape(o, 1, 1), out=result)
-    return result
+    if bias is not None:
+        out += bias.reshape(o, 1, 1)
+    return out
 
 
 # The three GEMMs, per sample and group: y = W @ cols, dW = sum(dy @ cols.T), dcols = W.T @ dy.
