@@ -122,14 +122,14 @@ class Node:
 
     # -- used by the engine ------------------------------------------------------------------
     def _record_versions(self, inputs, outputs):
-        """Remember the version of every input or output whose array forward saved."""
+        """Remember the version of every tensor argument or output whose array forward saved."""
         records = []
         for value in self._saved:
             target = value._array if isinstance(value, Tensor) else value
             if type(target) is not np.ndarray:
                 continue
             for tensor in (*inputs, *outputs):
-                if tensor._array is target:
+                if isinstance(tensor, Tensor) and tensor._array is target:
                     records.append((target.shape, tensor._vc, tensor._vc[0]))
                     break
         self._saved_versions = records
@@ -137,7 +137,7 @@ class Node:
     def run_backward(self, grads, retain_graph):
         """The gradients for this node's arguments, each fitted to its argument's shape."""
         function = self.function
-        if self.materialize_grads and any(g is None for g in grads):
+        if self.materialize_grads and _has_none(grads):
             grads = [
                 np.zeros(shape, dtype) if g is None else g
                 for g, (shape, dtype) in zip(grads, self.output_meta)
@@ -200,6 +200,13 @@ class Node:
                 )
             grad = grad.astype(dtype)
         return grad
+
+
+def _has_none(values) -> bool:
+    for value in values:
+        if value is None:
+            return True
+    return False
 
 
 _FREED_MESSAGE = (
@@ -345,11 +352,9 @@ def _record(cls, args, kwargs):
     """Run `cls` and record a graph node: one edge per argument, outputs pointing at it."""
     edges = []
     needs = []
-    tensors = []
     values = []
     for a in args:
         if isinstance(a, Tensor):
-            tensors.append(a)
             values.append(a._array)
             if a._requires_grad:
                 if a._view_version is not None and a._view_version != a._vc[1]:
@@ -376,7 +381,7 @@ def _record(cls, args, kwargs):
                 t.grad_fn = node
             node.output_meta = ((out.shape, out.dtype),)
             if node._saved:
-                node._record_versions(tensors, (t,))
+                node._record_versions(args, (t,))
             return t
     else:
         with no_grad():
@@ -386,7 +391,7 @@ def _record(cls, args, kwargs):
     for index, o in enumerate(out if multiple else (out,)):
         if isinstance(o, Tensor):
             # a user forward may return an argument itself; its output is a new tensor
-            t = _wrap(o._array) if any(o is a for a in tensors) else o
+            t = _wrap(o._array) if any(o is a for a in args) else o
         else:
             t = _wrap(o if type(o) is np.ndarray else np.asarray(o))
         if cls.is_view:
@@ -399,7 +404,7 @@ def _record(cls, args, kwargs):
         results.append(t)
     node.output_meta = tuple((t._array.shape, t._array.dtype) for t in results)
     if node._saved:
-        node._record_versions(tensors, results)
+        node._record_versions(args, results)
     return tuple(results) if multiple else results[0]
 
 
