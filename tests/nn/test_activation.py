@@ -347,3 +347,13 @@ def test_shrink_reprs_and_negative_lambda():
         F.softshrink(lamina.ones(2), -1.0)
     with pytest.raises(RuntimeError):
         torch.nn.functional.softshrink(torch.ones(2), -1.0)
+
+
+def test_class_hierarchy_matches_torch():
+    # code that dispatches on isinstance must take the same branch as with torch
+    names = sorted({name for name, _ in ACTIVATIONS} | {"PReLU", "GLU", "Softmax2d"})
+    for name in names:
+        for other in names:
+            ours = issubclass(getattr(nn, name), getattr(nn, other))
+            assert ours == issubclass(getattr(torch.nn, name), getattr(torch.nn, other)), \
+                (name, other)

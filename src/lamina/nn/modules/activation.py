@@ -62,18 +62,22 @@ class Mish(_Inplace):
         return F.mish(input, self.inplace)
 
 
-class Hardsigmoid(Module):
-    """clip(x / 6 + 1 / 2, 0, 1)."""
+class _QuietInplace(Module):
+    """Holds `inplace` without showing it in repr (torch's Hardsigmoid and Hardswish)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
+
+class Hardsigmoid(_QuietInplace):
+    """clip(x / 6 + 1 / 2, 0, 1)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input, self.inplace)
 
 
-class Hardswish(Hardsigmoid):
+class Hardswish(_QuietInplace):
     """x * hardsigmoid(x)."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -145,21 +149,24 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class ELU(Module):
-    """x for x > 0, else alpha * (exp(x) - 1)."""
-
+class _AlphaInplace(Module):
+    # a private base: in torch, CELU is not a subclass of ELU, so isinstance checks differ
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}{_inplace_text(self.inplace)}"
 
 
-class CELU(ELU):
+class ELU(_AlphaInplace):
+    """x for x > 0, else alpha * (exp(x) - 1)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.elu(input, self.alpha, self.inplace)
+
+
+class CELU(_AlphaInplace):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
 
     def forward(self, input: Tensor) -> Tensor:
@@ -213,21 +220,23 @@ class LogSigmoid(Module):
         return F.logsigmoid(input)
 
 
-class Softshrink(Module):
-    """x - lambd above lambd, x + lambd below -lambd, else 0."""
-
+class _Shrink(Module):
     def __init__(self, lambd: float = 0.5):
         super().__init__()
         self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softshrink(input, self.lambd)
 
     def extra_repr(self) -> str:
         return str(self.lambd)
 
 
-class Hardshrink(Softshrink):
+class Softshrink(_Shrink):
+    """x - lambd above lambd, x + lambd below -lambd, else 0."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
+
+
+class Hardshrink(_Shrink):
     """x where |x| > lambd, else 0."""
 
     def forward(self, input: Tensor) -> Tensor:
