@@ -719,3 +719,34 @@ def test_the_delegating_getattr_pattern_works_as_with_torch():
         results.append((tuple(wrapped.weight.shape), wrapped.n, type(wrapped.inner).__name__,
                         outcome(lambda wrapped=wrapped: wrapped.missing)))
     assert results[1] == results[0]
+
+
+def test_per_module_state_dict_protocol_can_be_overridden_like_torch():
+    results = []
+    for nn, lib in LIBS.items():
+        Affine = CLASSES[nn][0]
+
+        class Legacy(Affine):
+            """Accepts checkpoints that called the weight 'kernel', and saves an extra entry."""
+
+            def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs):
+                if prefix + "kernel" in state_dict:
+                    state_dict[prefix + "weight"] = state_dict.pop(prefix + "kernel")
+                super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                              missing_keys, unexpected_keys, error_msgs)
+
+            def _save_to_state_dict(self, destination, prefix, keep_vars, lib=lib):
+                super()._save_to_state_dict(destination, prefix, keep_vars)
+                destination[prefix + "format"] = lib.ones(1)
+
+        model = nn.Sequential(Legacy(2, 2))
+        saved = {"0.kernel": np.full((2, 2), 3.0, dtype=np.float32),
+                 "0.bias": np.zeros(2, dtype=np.float32),
+                 "0.calls": np.zeros((), dtype=np.int64)}
+        state = {k: lib.tensor(v) for k, v in saved.items()}
+        result = model.load_state_dict(state, strict=False)
+        results.append((list(model.state_dict()), model[0].weight.tolist(),
+                        result.missing_keys, result.unexpected_keys, sorted(state)))
+    assert results[1] == results[0]
+    assert results[1][2:4] == ([], [])

@@ -8,7 +8,7 @@ each with what to do.
 from __future__ import annotations
 
 import re
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 import numpy as np
@@ -35,22 +35,18 @@ _NUMBER = re.compile(r"(?<![^.])\d+(?![^.])")  # a whole dotted component made o
 def load_state_dict(root, state_dict, strict: bool, assign: bool):
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+    metadata = getattr(state_dict, "_metadata", None)
+    state_dict = OrderedDict(state_dict)  # a module's _load_from_state_dict may edit it
     missing: list[str] = []
     unexpected: list[str] = []
     errors: list[str] = []
-    mismatched: list[str] = []
-    for prefix, module in root.named_modules(remove_duplicate=False):
-        prefix = prefix + "." if prefix else ""
-        _load_module(module, state_dict, prefix, assign, missing, errors, mismatched)
-        for key in state_dict:
-            if not key.startswith(prefix):
-                continue
-            first, dot, _ = key[len(prefix):].partition(".")
-            if dot:
-                if first not in module._modules:
-                    unexpected.append(key)
-            elif not _is_local(module, first):
-                unexpected.append(key)
+    for path, module in root.named_modules(remove_duplicate=False):
+        local_metadata = {} if metadata is None else dict(metadata.get(path, {}))
+        if assign:
+            local_metadata["assign_to_params_buffers"] = True
+        # torch's protocol, so a module that overrides _load_from_state_dict still works
+        module._load_from_state_dict(state_dict, path + "." if path else "", local_metadata,
+                                     True, missing, unexpected, errors)
     if strict:
         if unexpected:
             errors.insert(0, "Unexpected key(s) in state_dict: "
@@ -59,6 +55,7 @@ def load_state_dict(root, state_dict, strict: bool, assign: bool):
             errors.insert(0, "Missing key(s) in state_dict: "
                           + ", ".join(f'"{k}"' for k in missing) + ". ")
     if errors:
+        mismatched = [e for e in errors if e.startswith("size mismatch for ")]
         hints = _diagnose(missing, unexpected, mismatched) if strict or mismatched else []
         message = (f"Error(s) in loading state_dict for {type(root).__name__}:\n\t"
                    + "\n\t".join(errors))
@@ -68,21 +65,17 @@ def load_state_dict(root, state_dict, strict: bool, assign: bool):
     return _IncompatibleKeys(missing, unexpected)
 
 
-def _is_local(module, name: str) -> bool:
-    if module._parameters.get(name) is not None:
-        return True
-    return (module._buffers.get(name) is not None
-            and name not in module._non_persistent_buffers_set)
-
-
-def _load_module(module, state_dict, prefix, assign, missing, errors, mismatched) -> None:
-    locals_ = [(n, p, True) for n, p in module._parameters.items() if p is not None]
-    locals_ += [(n, b, False) for n, b in module._buffers.items()
+def load_from_state_dict(module, state_dict, prefix, local_metadata, strict, missing_keys,
+                         unexpected_keys, error_msgs) -> None:
+    """One module's share of load_state_dict: its own parameters and persistent buffers."""
+    assign = local_metadata.get("assign_to_params_buffers", False)
+    members = [(n, p, True) for n, p in module._parameters.items() if p is not None]
+    members += [(n, b, False) for n, b in module._buffers.items()
                 if b is not None and n not in module._non_persistent_buffers_set]
-    for name, target, is_param in locals_:
+    for name, target, is_param in members:
         key = prefix + name
         if key not in state_dict:
-            missing.append(key)
+            missing_keys.append(key)
             continue
         value = state_dict[key]
         if isinstance(value, Tensor):
@@ -90,22 +83,29 @@ def _load_module(module, state_dict, prefix, assign, missing, errors, mismatched
         elif isinstance(value, (np.ndarray, np.generic)):
             array = np.asarray(value)
         else:
-            errors.append(f'While copying the parameter named "{key}", expected Tensor or a '
-                          f"NumPy array from checkpoint but received {type(value)}")
+            error_msgs.append(f'While copying the parameter named "{key}", expected Tensor or a '
+                              f"NumPy array from checkpoint but received {type(value)}")
             continue
         if target._array.ndim == 0 and array.shape == (1,):
             array = array.reshape(())  # torch's allowance for checkpoints from before 0-d tensors
         if array.shape != target._array.shape:
-            errors.append(f"size mismatch for {key}: copying a param with shape "
-                          f"{Size(array.shape)} from checkpoint, the shape in current model is "
-                          f"{Size(target._array.shape)}.")
-            mismatched.append(key)
+            error_msgs.append(f"size mismatch for {key}: copying a param with shape "
+                              f"{Size(array.shape)} from checkpoint, the shape in current model "
+                              f"is {Size(target._array.shape)}.")
             continue
         if assign:
             _assign_member(module, name, target, array, is_param)
         else:
             target._array[...] = array  # casts to the model's dtype, as torch's copy_ does
             target._vc[0] += 1
+    if strict:
+        local_names = {name for name, _, _ in members}
+        for key in state_dict:
+            if not key.startswith(prefix):
+                continue
+            first, dot, _ = key[len(prefix):].partition(".")
+            if (first not in module._modules) if dot else (first not in local_names):
+                unexpected_keys.append(key)
 
 
 def _assign_member(module, name, target, array, is_param) -> None:
