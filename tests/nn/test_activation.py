@@ -198,7 +198,8 @@ def test_prelu_matches_torch(shape, num_parameters, dtype):
 def test_prelu_default_init_and_gradcheck():
     layer = nn.PReLU(3)
     assert layer.weight.shape == (3,) and layer.weight.dtype == lamina.float32
-    np.testing.assert_array_equal(layer.weight.detach().numpy(), np.full(3, 0.25, np.float32))
+    assert_close(layer.weight, torch.nn.PReLU(3).weight)
+    assert_close(nn.PReLU(2, init=-0.1).weight, torch.nn.PReLU(2, init=-0.1).weight)
     layer = nn.PReLU(3, dtype=lamina.float64)
     x = lamina.tensor(_away_from_kinks((2, 3, 2), 1), requires_grad=True)
     assert gradcheck(lambda x, w: F.prelu(x, w), (x, layer.weight))
