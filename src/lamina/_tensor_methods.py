@@ -505,8 +505,8 @@ class TensorMethods:
     def narrow(self, dim, start, length):
         return _ops.shape.narrow(self, dim, start, length)
 
-    def flip(self, dims):
-        return _ops.shape.flip(self, dims)
+    def flip(self, *dims):
+        return _ops.shape.flip(self, dims[0] if len(dims) == 1 else dims)
 
     # ------------------------------------------------------------ indexing
     def gather(self, dim, index):

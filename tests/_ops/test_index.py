@@ -300,3 +300,13 @@ def test_setitem_gradcheck():
     t = lamina.tensor(_x((2, 3), np.float64), requires_grad=True)
     v = lamina.tensor(_x((2, 2), np.float64, 1), requires_grad=True)
     assert lamina.autograd.gradcheck(fn, [t, v])
+
+
+def test_setitem_of_a_grad_value_into_a_plain_tensor():
+    def build(lib, w):
+        out = lib.zeros(2, 3)
+        out[0] = w * 2
+        out[1, 1:] = w[:2]
+        return out
+
+    run_both(lambda w: build(lamina, w), lambda w: build(torch, w), [_x((3,))])
