@@ -90,3 +90,26 @@ def test_one_instance_can_be_reentered():
                 assert not recorded()
             assert recorded()
     assert recorded()
+
+
+def test_decorated_generator_runs_in_the_mode_at_every_step():
+    @lamina.no_grad()
+    def steps(n):
+        for _ in range(n):
+            yield recorded()
+
+    generator = steps(3)
+    assert recorded()
+    assert next(generator) is False
+    assert recorded()  # the mode is back between steps
+    assert list(generator) == [False, False]
+    assert recorded()
+
+
+def test_decorated_empty_generator_just_stops():
+    @lamina.no_grad()
+    def nothing():
+        return
+        yield
+
+    assert list(nothing()) == []

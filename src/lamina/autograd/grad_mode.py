@@ -8,6 +8,7 @@ parentheses (`@lamina.no_grad`), as in torch.
 from __future__ import annotations
 
 import functools
+import inspect
 
 # One-element lists so the hot path reads them without a function call.
 _enabled = [True]
@@ -42,10 +43,43 @@ class _GradMode:
         return self.__class__()
 
     def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            return self._wrap_generator(function)
+
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
             with self._fresh():
                 return function(*args, **kwargs)
+
+        return wrapper
+
+    def _wrap_generator(self, function):
+        """A generator runs in the mode each time it resumes, not only when it is created."""
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            generator = function(*args, **kwargs)
+            try:
+                with self._fresh():
+                    response = generator.send(None)
+            except StopIteration as stop:
+                return stop.value
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with self._fresh():
+                        generator.close()
+                    raise
+                except BaseException as error:  # forwarded into the generator, as torch does
+                    with self._fresh():
+                        response = generator.throw(error)
+                else:
+                    try:
+                        with self._fresh():
+                            response = generator.send(request)
+                    except StopIteration as stop:
+                        return stop.value
 
         return wrapper
 
