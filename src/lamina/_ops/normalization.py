@@ -73,17 +73,20 @@ class Normalize(Primitive):
     @staticmethod
     def backward(ctx, grad):
         x_hat, inv_std = ctx.saved_tensors
-        x, weight, bias, axes, param_shape, count = ctx.meta
+        x_like, weight, bias, axes, param_shape, count = ctx.meta
         need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
         g = widen(grad).reshape(x_hat.shape)
         # the weight and bias gradients sum over every axis where the parameter is broadcast
         param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
         grad_weight = grad_bias = grad_x = None
         gx = g * x_hat if (need_weight or need_x) else None
+        sum_g = sum_gx = None  # kept when they are also the sums backward to x needs
         if need_bias:
-            grad_bias = _narrow(g.sum(axis=param_axes), bias)
+            sum_g = g.sum(param_axes, keepdims=True)
+            grad_bias = _narrow(sum_g, bias)
         if need_weight:
-            grad_weight = _narrow(gx.sum(axis=param_axes), weight)
+            sum_gx = gx.sum(param_axes, keepdims=True)
+            grad_weight = _narrow(sum_gx, weight)
         if need_x:
             w = None if weight is None else widen(weight).reshape(param_shape)
             # d/dx of the normalised value: inv_std * (g' - mean(g') - x_hat * mean(g' x_hat)),
@@ -96,11 +99,16 @@ class Normalize(Primitive):
                 scale = inv_std
                 upstream = g * w
                 gx = upstream * x_hat
-            grad_x = np.multiply(x_hat, gx.sum(axes, keepdims=True))
-            np.subtract(upstream * count, grad_x, out=grad_x)
-            grad_x -= upstream.sum(axes, keepdims=True)
-            grad_x *= scale / count
-            grad_x = _narrow(grad_x, x)
+                sum_g = sum_gx = None
+            if param_axes != axes:  # (batch norm's are the same sums; the others' are not)
+                sum_g = sum_gx = None
+            mean_gx = (gx.sum(axes, keepdims=True) if sum_gx is None else sum_gx) / count
+            mean_g = (upstream.sum(axes, keepdims=True) if sum_g is None else sum_g) / count
+            grad_x = np.multiply(x_hat, mean_gx)
+            np.subtract(upstream, grad_x, out=grad_x)
+            grad_x -= mean_g
+            grad_x *= scale
+            grad_x = _narrow(grad_x, x_like)
         return (grad_x, grad_weight, grad_bias) + (None,) * 5
 
 
