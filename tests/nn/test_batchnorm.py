@@ -224,3 +224,19 @@ def test_seed_example_batch_of_one_in_training_raises_like_torch():
     with pytest.raises(ValueError, match=r"Sequential\[1\] BatchNorm1d\(256.*more than 1 value "
                                          r"per channel when training"):
         _seed_mlp(lamina, 0.5)(lamina.randn(1, 784))
+
+
+@pytest.mark.parametrize("flags", [(0, 1, 0), (0, 0, 1), (1, 0, 1), (1, 1, 0)])
+def test_gradients_when_only_some_arguments_require_them(flags):
+    rng = np.random.default_rng(8)
+    arrays = (rng.standard_normal((5, 3, 4)), rng.standard_normal(3), rng.standard_normal(3))
+    ours = [lamina.tensor(a, requires_grad=bool(f)) for a, f in zip(arrays, flags)]
+    theirs = [torch.tensor(a, requires_grad=bool(f)) for a, f in zip(arrays, flags)]
+    (F.batch_norm(ours[0], None, None, ours[1], ours[2], training=True) ** 2).sum().backward()
+    (torch.nn.functional.batch_norm(theirs[0], None, None, theirs[1], theirs[2],
+                                    training=True) ** 2).sum().backward()
+    for mine, expected, flag in zip(ours, theirs, flags):
+        if flag:
+            assert_close(mine.grad, expected.grad)
+        else:
+            assert mine.grad is None
