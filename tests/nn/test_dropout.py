@@ -116,6 +116,9 @@ def test_dropout2d_drops_whole_feature_maps_and_warns_on_3d_like_torch():
     assert ((out == 0).all(-1) | (out == 2).all(-1)).all()
     with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
         F.dropout2d(lamina.ones(4, 6))
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="Feature dropout requires "
+                                                                      "at least 2 dimensions"):
+        F.dropout2d(lamina.ones(5))
 
 
 def test_dropout1d_rejects_other_ranks_like_torch():

@@ -69,6 +69,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool) -> Tensor:
     """Drop whole channels: dim 1 of (N, C, *spatial), one draw per (sample, channel)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got "
+                           f"shape {tuple(input.shape)}: channels are dim 1 of (N, C, ...)")
     if not training or p == 0.0:
         return input
     shape = input._array.shape[:2] + (1,) * (input.ndim - 2)
