@@ -108,3 +108,10 @@ def test_softmax_rows_sum_to_one_float32():
     out = softmax(x, -1)
     assert out.dtype == lamina.float32
     np.testing.assert_allclose(out.numpy().sum(-1), 1.0, rtol=1e-6)
+
+
+def test_top_level_names_reach_the_same_ops():
+    x = lamina.randn(3, 4)
+    assert_close(lamina.softmax(x, dim=0), torch.softmax(to_torch(x), dim=0))
+    assert_close(lamina.log_softmax(x, -1, dtype=lamina.float64),
+                 torch.log_softmax(to_torch(x), -1, dtype=torch.float64))
