@@ -276,6 +276,15 @@ def test_error_messages_name_the_problem():
         lnn.Module()(1)
 
 
+def test_compile_is_a_no_op():
+    # torch's Module.compile wraps the model with torch.compile in place and returns None
+    model = CLASSES[lnn][1]()
+    x = lamina.ones(1, 3)
+    before = model(x).tolist()
+    assert model.compile() is None
+    assert model(x).tolist() == before
+
+
 def test_dir_lists_members():
     names = dir(CLASSES[lnn][1]())
     for name in ("scale", "offset", "body", "first", "forward", "training", "state_dict"):

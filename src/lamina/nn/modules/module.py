@@ -487,6 +487,9 @@ class Module:
     def cpu(self) -> Module:
         return self
 
+    def compile(self, *args, **kwargs) -> None:
+        """No-op: lamina runs eagerly; kept so `model.compile()` in torch code still runs."""
+
     def share_memory(self) -> Module:
         """No-op: NumPy arrays are already plain process memory."""
         return self
