@@ -13,23 +13,25 @@ attribute reads and a comparison when the input is fine, and raises otherwise:
 
 They raise `ShapeError` or `DtypeError`, both subclasses of `RuntimeError` (the type torch
 raises for the same mistakes, so user code catching `RuntimeError` still works). Raise them
-directly for other checks: `ShapeError(module, expected="input (N, C, H, W)", got=shape,
-hint="...")`; `got` may be a shape tuple or any text.
+directly for other checks: `ShapeError(module, expected="(N, C, H, W)", got=shape, hint="...")`
+reads "expected input (N, C, H, W), got (2, 3)"; `got` may be a shape tuple or any text.
 
 How the path is built
 ---------------------
 `Module.__call__` wraps `forward` in a bare `try:` (free in CPython 3.11 until something
 raises). When a layer's forward raises, each module the error passes through on its way out
 calls `locate(error, self)`: the module that raised is recorded, and every parent that owns
-it as a child adds the child's name, so the message reads
+it adds the child's name (or the names down to it, for a layer inside a ModuleList or
+ModuleDict that forward loops over), so the message reads
 `Sequential[7] Linear(in_features=2048, out_features=10, bias=True): expected input (*, 2048),
 got (1, 512) — the output of Sequential[6] Flatten()`. `Sequential.forward` calls
 `note_source(error, self, failed_child)` to add the "output of" part.
 
 Errors that are not ours (a RuntimeError from a matmul, a ValueError from a functional) are
 re-raised as a new exception of exactly the same type, whose message starts with the same
-path, chained (`__cause__`) to the original. Types outside `_RELABELLED_TYPES` (KeyError,
-user-defined exceptions, ...) pass through untouched.
+path, chained (`__cause__`) to the original. Only those exact builtin types are relabelled:
+subclasses (NotImplementedError, user-defined exceptions) and other types (KeyError) pass
+through untouched, since we cannot rebuild them faithfully.
 """
 
 from __future__ import annotations
