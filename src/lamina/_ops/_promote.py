@@ -131,6 +131,17 @@ def floating(input: Tensor) -> Tensor:
     return input.to(_dtype.get_default_dtype())
 
 
+def broadcast_error(op, a, b, error):
+    """The RuntimeError torch would raise for operands NumPy refused, in the op's own terms."""
+    if "broadcast" not in str(error):
+        return RuntimeError(f"{op}: {error} (operands {shapes_text(a, b)})")
+    return RuntimeError(
+        f"{op}: shapes {shapes_text(a, b)} cannot be broadcast together: the sizes "
+        "must be equal or 1 in each dimension, counted from the last. "
+        "Hint: check the shapes, or use unsqueeze()/reshape() to line the axes up."
+    )
+
+
 def shapes_text(*values) -> str:
     return " and ".join(
         str(tuple(v._array.shape)) if isinstance(v, Tensor) else repr(v) for v in values
