@@ -76,8 +76,11 @@ class Take(Primitive):
 
 
 def getitem(input, index):
-    key = _key(index)
+    """t[index]: a view for ints, slices, None and ...; a copy with integer or bool tensors."""
     try:
+        if type(index) is int or (type(index) is slice and index.step is None):
+            return Slice.apply(input, index)  # the common cases, without examining the key
+        key = _key(index)
         if _is_basic(key):
             return Slice.apply(input, key)
         return Take.apply(input, key)
@@ -105,6 +108,9 @@ class IndexPut(Primitive):
             grad_a[ctx.key] = 0
         if need_value:
             grad_value = grad[ctx.key]
+            missing = len(ctx.value_shape) - grad_value.ndim
+            if missing > 0:  # NumPy dropped the value's leading 1s when it was assigned
+                grad_value = grad_value.reshape((1,) * missing + grad_value.shape)
         return grad_a, None, grad_value
 
 
