@@ -1,4 +1,9 @@
-"""Special functions NumPy lacks, vectorised: the standard normal CDF (for GELU)."""
+"""Special functions NumPy lacks, vectorised: the standard normal CDF (for GELU).
+
+float64 uses Cephes' rational approximations (accurate to rounding); float32 uses a shorter
+Chebyshev fit of erfc (relative error below 1.2e-7, Press et al., Numerical Recipes 6.2) that
+needs half the passes over the data, which is most of GELU's cost.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +41,42 @@ _ERFC_S = (2.26052863220117276590e0, 9.39603524938001434673e0, 1.204895398080966
            1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
 
 
+# erfc(u) ~ t exp(-u^2 + poly(t)), t = 1 / (1 + u/2), for u >= 0; highest power first
+_ERFC_CHEBYSHEV = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
+                   0.09678418, 0.37409196, 1.00002368, -1.26551223)
+
+
 def normal_cdf(x: np.ndarray) -> np.ndarray:
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2 in x's dtype, accurate in both tails."""
+    if x.ndim == 0:  # arithmetic on 0-d arrays gives scalars, which in-place ops refuse
+        return normal_cdf(x.reshape(1)).reshape(())
+    if x.dtype == np.float32:
+        return _normal_cdf_float32(x)
+    return _normal_cdf_float64(x)
+
+
+def _normal_cdf_float32(x: np.ndarray) -> np.ndarray:
+    w = x * _SQRT_HALF
+    u = np.abs(w)
+    t = u * 0.5
+    t += 1
+    np.reciprocal(t, out=t)
+    half_erfc = _polynomial(t, _ERFC_CHEBYSHEV)
+    u *= u
+    half_erfc -= u
+    np.exp(half_erfc, out=half_erfc)
+    half_erfc *= t
+    half_erfc *= 0.5  # erfc(|w|) / 2, the smaller tail
+    # Phi is half_erfc for w < 0 and 1 - half_erfc for w >= 0: s - (2s - 1) * half_erfc
+    upper = (w >= 0).astype(x.dtype)
+    sign = upper * 2
+    sign -= 1
+    half_erfc *= sign
+    upper -= half_erfc
+    return upper
+
+
+def _normal_cdf_float64(x: np.ndarray) -> np.ndarray:
     w = x * _SQRT_HALF
     a = np.abs(w)
     z = w * w
