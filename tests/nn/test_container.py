@@ -135,6 +135,14 @@ NAMED_CASES = {
     "add": lambda nn, Tag, s: s + s,
     "mul": lambda nn, Tag, s: s * 2,
     "forward": lambda nn, Tag, s: s(0.0),
+    "imul_named_keys": lambda nn, Tag, s: s.__imul__(2),
+    "imul_after_slice": lambda nn, Tag, s: s[1:].__imul__(2),
+    "insert_named_keys": lambda nn, Tag, s: s.insert(1, Tag(7)),
+    "insert_at_end_named_keys": lambda nn, Tag, s: s.insert(3, Tag(7)),
+    "iadd_named_keys": lambda nn, Tag, s: s.__iadd__(nn.Sequential(Tag(7))),
+    "pop_named": lambda nn, Tag, s: s.pop(0),
+    "delslice_named": lambda nn, Tag, s: s.__delitem__(slice(1, None)),
+    "extend_named": lambda nn, Tag, s: s.extend([Tag(5)]),
 }
 
 

@@ -126,12 +126,14 @@ class Sequential(Module):
 
     def __imul__(self, factor: int) -> Sequential:
         _check_factor(self, factor)
-        original = list(self._modules.values())
-        offset = len(self)
+        size = len(self)
+        offset = size
         for _ in range(factor - 1):
-            for i, module in enumerate(original):
-                self.add_module(str(i + offset), module)
-            offset += len(original)
+            for i in range(size):
+                # torch looks the modules up as "0".."n-1", so a Sequential whose keys are not
+                # (a slice, an OrderedDict) raises KeyError here; we keep that on purpose
+                self.add_module(str(i + offset), self._modules[str(i)])
+            offset += size
         return self
 
     def __dir__(self):
