@@ -44,7 +44,7 @@ def _update_running(running, mean, var, count):
 
 def _sum(array: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """array summed over axes, kept as size-1 dims. Over several axes, einsum's one pass is
-    2-3x faster than ndarray.sum (same rounding: both accumulate pairwise per output)."""
+    2-3x faster than ndarray.sum (measured: the same error against a float64 sum)."""
     if len(axes) < 2:
         return array.sum(axes, keepdims=True)
     letters = "abcdefgh"[: array.ndim]
