@@ -93,9 +93,10 @@ class _BatchNorm(_NormBase):
         # batch statistics in training, and in eval when there are no running ones
         use_batch_stats = self.training or (self.running_mean is None
                                             and self.running_var is None)
-        update = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if update else None,
-                            self.running_var if update else None, self.weight, self.bias,
+        # the buffers go in to be updated (training) or used (eval); untracked, they stay out
+        give = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if give else None,
+                            self.running_var if give else None, self.weight, self.bias,
                             use_batch_stats, momentum, self.eps)
 
 
