@@ -182,3 +182,21 @@ def test_flatten_and_unflatten_gradcheck():
     x = lamina.randn(2, 3, 4, dtype=lamina.float64, requires_grad=True)
     assert gradcheck(nn.Flatten(), (x,))
     assert gradcheck(nn.Unflatten(2, (2, 2)), (x,))
+
+
+@pytest.mark.parametrize("make", [lambda d: nn.Linear(3000, 3000, device=d),
+                                  lambda d: nn.Bilinear(40, 50, 60, device=d),
+                                  lambda d: nn.Embedding(20000, 300, padding_idx=0, device=d),
+                                  lambda d: nn.PReLU(64, device=d)])
+def test_layers_on_the_meta_device_hold_no_data_and_cuda_is_refused(make):
+    layer = make("meta")
+    assert all(p.is_meta for p in layer.parameters())
+    with pytest.raises(AssertionError, match="CPU only"):
+        make("cuda")
+
+
+def test_init_functions_skip_meta_tensors():
+    weight = lamina.empty(5000, 5000, device="meta")
+    for fn in (nn.init.orthogonal_, nn.init.trunc_normal_, nn.init.eye_, nn.init.sparse_):
+        args = (0.5,) if fn is nn.init.sparse_ else ()
+        assert fn(weight, *args) is weight and weight.is_meta

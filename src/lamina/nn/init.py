@@ -51,6 +51,8 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
 
 def _write(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Copy `values` into the tensor's array (cast to its dtype) and bump its version."""
+    if tensor.is_meta:  # no data to write
+        return tensor
     with no_grad():
         tensor._check_inplace()
         tensor._array[...] = values
@@ -123,6 +125,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if a > b:
         raise ValueError(f"trunc_normal_: the lower bound a={a} is above the upper bound b={b}")
     count = tensor.numel()
+    if tensor.is_meta:
+        return tensor
     if std == 0 or count == 0:
         return _write(tensor, np.clip(mean, a, b))
     z = _standard_normal_between((a - mean) / std, (b - mean) / std, count, _rng(generator))
@@ -244,7 +248,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
             f"Only tensors with 2 or more dimensions are supported, got shape "
             f"{tuple(tensor.shape)}"
         )
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     rows = tensor._array.shape[0]
     columns = tensor.numel() // rows
@@ -265,6 +269,8 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
         raise ValueError(
             f"Only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}"
         )
+    if tensor.is_meta:
+        return tensor
     rows, columns = tensor._array.shape
     zeros_per_column = int(math.ceil(sparsity * rows))
     rng = _rng(generator)

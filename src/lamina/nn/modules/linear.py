@@ -35,9 +35,9 @@ class Linear(Module):
                  dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(lamina.empty(out_features, in_features, dtype=dtype))
+        self.weight = Parameter(lamina.empty(out_features, in_features, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(lamina.empty(out_features, dtype=dtype))
+            self.bias = Parameter(lamina.empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -68,9 +68,9 @@ class Bilinear(Module):
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         self.weight = Parameter(lamina.empty(out_features, in1_features, in2_features,
-                                             dtype=dtype))
+                                             dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(lamina.empty(out_features, dtype=dtype))
+            self.bias = Parameter(lamina.empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
