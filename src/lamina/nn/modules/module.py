@@ -277,6 +277,10 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        # pickles from before backward hooks existed lack these
+        for kind in ("_backward_hooks", "_backward_pre_hooks"):
+            self.__dict__.setdefault(kind, OrderedDict())
+        self.__dict__.setdefault("_has_hooks", True)  # the hook path clears it if none
         for kind in _MEMBER_DICTS:
             self.__dict__[kind] = MemberDict(self.__dict__, state[kind])
 
