@@ -180,3 +180,10 @@ def test_dropout_gradcheck_with_a_fixed_mask(function, shape):
 
     x = lamina.randn(*shape, dtype=lamina.float64, requires_grad=True)
     assert gradcheck(fixed_mask_dropout, (x,))
+
+
+@pytest.mark.parametrize("function", [F.dropout, F.alpha_dropout, F.dropout2d])
+def test_dropout_on_meta_tensors_draws_no_mask(function):
+    x = lamina.empty(64, 512, 32, 32, device="meta")
+    out = function(x, 0.5, training=True)
+    assert out.is_meta and out.shape == x.shape

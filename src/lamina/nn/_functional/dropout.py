@@ -50,6 +50,8 @@ def _keep_mask(input: Tensor, p: float, shape: tuple) -> np.ndarray:
 
 
 def _apply_mask(input: Tensor, p: float, shape: tuple, inplace: bool) -> Tensor:
+    if input.is_meta:  # shapes only: no mask to draw
+        return input if inplace else input.clone()
     if p == 1.0:
         mask = np.zeros(shape, dtype=input._array.dtype)
     else:
@@ -134,6 +136,8 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     _check_p(p)
     if not training or p == 0.0:
         return input
+    if input.is_meta:
+        return input if inplace else input.clone()
     if p == 1.0:
         out = MaskedScale.apply(input, np.zeros_like(input._array), None)
         return input._assign(out) if inplace else out
