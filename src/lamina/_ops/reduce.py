@@ -19,6 +19,8 @@ def _axes(dim, ndim, op):
     """`dim` (None, int or sequence) as a sorted tuple of non-negative axes, or None for all."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return None
+    if isinstance(dim, np.integer):
+        dim = int(dim)
     if not isinstance(dim, (int, tuple, list)):
         raise TypeError(f"{op}(): dim must be an int or a tuple of ints, got {dim!r}")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
