@@ -219,3 +219,43 @@ def test_fit_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="targets of shape"):
         lamina.fit(model, train, nn.BCELoss(), optimizer, progress=False,
                    metrics={"accuracy": lambda out, y: lamina._fit.accuracy(out, y[:3])})
+
+
+def test_digits_style_cnn_follows_torchs_loss_curve():
+    """Conv, max-pool and batch-norm layers through our DataLoader and SGD: same losses.
+
+    (Adam is left out here on purpose: it divides by the root of the squared gradient, so
+    elements whose gradient is float32 rounding noise take full-size steps whose sign is
+    noise too, and two correct implementations drift apart after a few steps.)
+    """
+    rng = np.random.default_rng(0)
+    images = rng.random((96, 1, 8, 8), dtype=np.float32)
+    labels = rng.integers(0, 10, 96)
+
+    def cnn(module):
+        return module.Sequential(
+            module.Conv2d(1, 8, 3, padding=1), module.ReLU(), module.MaxPool2d(2, 2),
+            module.Conv2d(8, 16, 3, padding=1), module.ReLU(), module.MaxPool2d(2, 2),
+            module.Flatten(), module.Linear(64, 32), module.BatchNorm1d(32), module.ReLU(),
+            module.Linear(32, 10))
+
+    theirs, ours = cnn(torch.nn), cnn(nn)
+    copy_module_weights(theirs, ours)
+    opt_theirs = torch.optim.SGD(theirs.parameters(), lr=0.05, momentum=0.9)
+    opt_ours = lamina.optim.SGD(ours.parameters(), lr=0.05, momentum=0.9)
+    loader = DataLoader(TensorDataset(lamina.from_numpy(images), lamina.from_numpy(labels)),
+                        batch_size=32)  # no shuffle: torch sees the same batches in order
+    curves = ([], [])
+    for _ in range(4):
+        for x, y in loader:
+            for model, opt, module, curve, inputs in (
+                    (theirs, opt_theirs, torch, curves[1], (torch.from_numpy(x.numpy()),
+                                                           torch.from_numpy(y.numpy()))),
+                    (ours, opt_ours, lamina, curves[0], (x, y))):
+                opt.zero_grad()
+                loss = module.nn.functional.cross_entropy(model(inputs[0]), inputs[1])
+                loss.backward()
+                opt.step()
+                curve.append(loss.item())
+    np.testing.assert_allclose(curves[0], curves[1], rtol=0, atol=1e-4)
+    assert curves[0][-1] < curves[0][0]

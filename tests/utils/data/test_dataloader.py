@@ -198,6 +198,9 @@ BAD = [
     (dict(batch_sampler=[[0]], drop_last=True), "batch_sampler option is mutually exclusive"),
     (dict(batch_size=None, drop_last=True), "disables auto-batching"),
     (dict(batch_size=0), "positive integer"),
+    (dict(prefetch_factor=2), "prefetch_factor"),
+    (dict(num_workers=1, prefetch_factor=-1), "prefetch_factor"),
+    (dict(persistent_workers=True), "persistent_workers"),
 ]
 
 
