@@ -91,7 +91,7 @@ class Normalize(Primitive):
         param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
         grad_weight = grad_bias = grad_x = None
         gx = g * x_hat if (need_weight or need_x) else None
-        sum_g = sum_gx = None  # kept when they are also the sums backward to x needs
+        sum_g = sum_gx = None
         if need_bias:
             sum_g = _sum(g, param_axes)
             grad_bias = _narrow(sum_g, bias)
@@ -101,23 +101,30 @@ class Normalize(Primitive):
         if need_x:
             w = None if weight is None else widen(weight).reshape(param_shape)
             # d/dx of the normalised value: inv_std * (g' - mean(g') - x_hat * mean(g' x_hat)),
-            # where g' is the gradient reaching x_hat (grad * weight)
+            # where g' = grad * weight is the gradient reaching x_hat; row_* are those sums
             if w is None or all(param_shape[a] == 1 for a in axes):
                 # weight is constant over each statistic's group: fold it into the scale
                 scale = inv_std if w is None else inv_std * w
                 upstream = g
+                same = param_axes == axes  # batch norm: the parameter sums are the ones needed
+                row_g = sum_g if same and sum_g is not None else _sum(g, axes)
+                row_gx = sum_gx if same and sum_gx is not None else _sum(gx, axes)
+            elif axes == (1,) and g.ndim == 2:
+                # layer norm, viewed as (rows, features): the row sums of g * w and
+                # g * w * x_hat are matrix-vector products, with no g * w * x_hat array
+                scale = inv_std
+                upstream = g * w
+                w_row = w.reshape(-1)
+                row_g = (g @ w_row)[:, None]
+                row_gx = (gx @ w_row)[:, None]
             else:
                 scale = inv_std
                 upstream = g * w
-                gx = upstream * x_hat
-                sum_g = sum_gx = None
-            if param_axes != axes:  # (batch norm's are the same sums; the others' are not)
-                sum_g = sum_gx = None
-            mean_gx = (_sum(gx, axes) if sum_gx is None else sum_gx) / count
-            mean_g = (_sum(upstream, axes) if sum_g is None else sum_g) / count
-            grad_x = np.multiply(x_hat, mean_gx)
+                row_g = _sum(upstream, axes)
+                row_gx = _sum(upstream * x_hat, axes)
+            grad_x = np.multiply(x_hat, row_gx / count)
             np.subtract(upstream, grad_x, out=grad_x)
-            grad_x -= mean_g
+            grad_x -= row_g / count
             grad_x *= scale
             grad_x = _narrow(grad_x, x_like)
         return (grad_x, grad_weight, grad_bias) + (None,) * 5

@@ -81,10 +81,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                 f"layer_norm: expected {name} of shape {normalized}, got "
                 f"{tuple(value._array.shape)}"
             )
-    lead = len(shape) - count
-    axes = tuple(range(lead, len(shape)))
-    param_shape = (1,) * lead + normalized
-    return Normalize.apply(input, weight, bias, shape, axes, param_shape, eps)
+    # viewed as (rows, features): one statistic per row, parameters broadcast along rows
+    features = math.prod(normalized)
+    view = (math.prod(shape[: len(shape) - count]), features)
+    return Normalize.apply(input, weight, bias, view, (1,), (1, features), eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
