@@ -79,6 +79,32 @@ def _col2im(columns: np.ndarray, g: _Geometry) -> np.ndarray:
     return buffer[:, :, g.top:g.top + g.h, g.left:g.left + g.w]
 
 
+def _input_gradient(weight2: np.ndarray, grad: np.ndarray, g: _Geometry,
+                    groups: int) -> np.ndarray:
+    """col2im(W.T @ grad): the input-gradient of a convolution, given grad (n, o, ho, wo).
+
+    With stride 1 the rows are handled Wp wide (grad padded with zero columns): every kernel
+    offset then adds one contiguous run of ho*Wp elements per (sample, channel) plane instead
+    of ho runs of Wo, which measured about 20% faster on the seeds' CNN despite the wider GEMM.
+    """
+    if g.sh != 1 or g.sw != 1:
+        return _col2im(_weight_transposed_times(weight2, _to_columns(grad, g), groups), g)
+    n, o = grad.shape[:2]
+    wide = np.zeros((n, o, g.ho, g.wp), dtype=grad.dtype)
+    wide[..., :g.wo] = grad
+    columns = _weight_transposed_times(weight2, wide.reshape(n, o, g.ho * g.wp), groups)
+    # one spare row: the runs of the last kernel offsets reach (kw-1)*dw past the last row
+    buffer = np.zeros((g.n, g.c, g.rows + 1, g.wp), dtype=grad.dtype)
+    planes = buffer.reshape(g.n, g.c, -1)
+    pieces = columns.reshape(g.n, g.c, g.kh, g.kw, g.ho * g.wp)
+    run = g.ho * g.wp
+    for i in range(g.kh):
+        for j in range(g.kw):
+            start = i * g.dh * g.wp + j * g.dw
+            planes[:, :, start:start + run] += pieces[:, :, i, j]
+    return buffer[:, :, g.top:g.top + g.h, g.left:g.left + g.w]
+
+
 def _to_columns(y: np.ndarray, g: _Geometry) -> np.ndarray:
     """An output-shaped (n, o, ho, wo) array as GEMM operand (n, o, ho*wo)."""
     return np.ascontiguousarray(y).reshape(y.shape[0], y.shape[1], g.ho * g.wo)
@@ -168,11 +194,10 @@ class Convolution(Primitive):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g, groups, (x_shape, weight_shape) = ctx.geometry, ctx.groups, ctx.shapes
         grad = grad.reshape(g.n, -1, g.ho, g.wo)
-        grad_columns = _to_columns(grad, g) if need_x or need_w else None
+        grad_columns = _to_columns(grad, g) if need_w else None
         grad_x = grad_w = grad_b = None
         if need_x:
-            grad_x = _col2im(_weight_transposed_times(weight2, grad_columns, groups), g)
-            grad_x = grad_x.reshape(x_shape)
+            grad_x = _input_gradient(weight2, grad, g, groups).reshape(x_shape)
         if need_w:
             grad_w = _weight_gradient(grad_columns, columns, groups).reshape(weight_shape)
         if need_b:
@@ -196,14 +221,14 @@ class TransposedConvolution(Primitive):
         g = _Geometry((n, c_out) + tuple(output), weight.shape[2:], stride, padding, dilation,
                       output=(h, w))
         weight2 = weight.reshape(c_in, -1)
-        x_columns = _to_columns(x, g)
-        y = _col2im(_weight_transposed_times(weight2, x_columns, groups), g)
+        y = _input_gradient(weight2, x, g, groups)
+        needs = ctx.needs_input_grad
+        x_columns = _to_columns(x, g) if needs and needs[1] else None
         out = np.empty(y.shape, dtype=y.dtype)
         if bias is None:
             np.copyto(out, y)
         else:
             np.add(y, bias.reshape(-1, 1, 1), out=out)
-        needs = ctx.needs_input_grad
         if needs:
             ctx.geometry, ctx.groups, ctx.shapes = g, groups, (x_shape, weight_shape)
             ctx.save_for_backward(weight2 if needs[0] else None, x_columns if needs[1] else None)

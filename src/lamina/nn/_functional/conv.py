@@ -10,7 +10,10 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 def _spatial_tuple(op: str, name: str, value, spatial: int) -> tuple:
-    """An int or a tuple of `spatial` ints as that tuple, or a TypeError/RuntimeError."""
+    """An int or a tuple of `spatial` ints as that tuple, or a RuntimeError."""
+    if type(value) is tuple and len(value) == spatial and type(value[-1]) is int and (
+            spatial == 1 or type(value[0]) is int):
+        return value  # the common case (a layer's own arguments), checked cheaply
     if isinstance(value, int):
         return (value,) * spatial
     value = tuple(value)
@@ -26,79 +29,82 @@ def _check_input(op, input, weight, bias, spatial, channels_per_group, groups, t
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{op}: input and weight must be Tensors, got "
                         f"{type(input).__name__} and {type(weight).__name__}")
-    if input.ndim not in (spatial + 1, spatial + 2):
+    array, kernel = input._array, weight._array
+    shape = array.shape
+    if len(shape) != spatial + 2 and len(shape) != spatial + 1:
         raise RuntimeError(
             f"{op}: expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input, got "
-            f"input of shape {tuple(input.shape)}")
-    if weight.ndim != spatial + 2:
+            f"input of shape {shape}")
+    if kernel.ndim != spatial + 2:
         raise RuntimeError(f"{op}: expected a {spatial + 2}D weight, got weight of shape "
-                           f"{tuple(weight.shape)}")
-    if input._array.dtype != weight._array.dtype or (
-            bias is not None and bias._array.dtype != weight._array.dtype):
+                           f"{kernel.shape}")
+    if array.dtype != kernel.dtype or (bias is not None and bias._array.dtype != kernel.dtype):
         raise RuntimeError(
             f"{op}: input dtype {input.dtype} does not match weight dtype {weight.dtype}"
             + ("" if bias is None else f" and bias dtype {bias.dtype}")
             + f". Hint: convert the input with .to({weight.dtype}) or the model with .to(...).")
-    if input._array.dtype.kind != "f":
+    if array.dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
     if groups < 1:
         raise RuntimeError(f"{op}: non-positive groups is not supported (got groups={groups})")
-    channels = input.shape[-spatial - 1]
+    channels = shape[-spatial - 1]
     if channels != channels_per_group * groups:
         raise RuntimeError(
-            f"{op}: given groups={groups} and weight of shape {tuple(weight.shape)}, expected "
-            f"input {tuple(input.shape)} to have {channels_per_group * groups} channels at dim "
-            f"{input.ndim - spatial - 1}, but got {channels} channels instead")
-    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
+            f"{op}: given groups={groups} and weight of shape {kernel.shape}, expected input "
+            f"{shape} to have {channels_per_group * groups} channels at dim "
+            f"{len(shape) - spatial - 1}, but got {channels} channels instead")
+    out_channels = kernel.shape[1] * groups if transposed else kernel.shape[0]
     if not transposed and out_channels % groups:
-        raise RuntimeError(f"{op}: weight of shape {tuple(weight.shape)} has {out_channels} "
+        raise RuntimeError(f"{op}: weight of shape {kernel.shape} has {out_channels} "
                            f"output channels, which groups={groups} does not divide")
-    if bias is not None and tuple(bias.shape) != (out_channels,):
+    if bias is not None and bias._array.shape != (out_channels,):
         raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got "
-                           f"{tuple(bias.shape)}")
+                           f"{bias._array.shape}")
 
 
 def _padding(op, padding, kernel, dilation, stride, spatial) -> tuple:
     """(top, bottom, left, right) from an int, a tuple, 'valid' or 'same' (extra at the end)."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            amounts = [(0, 0)] * spatial
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError(f"{op}: padding='same' is not supported for strided "
-                                   f"convolutions (stride={stride})")
-            amounts = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                amounts.append((total // 2, total - total // 2))
-        else:
-            raise RuntimeError(f"{op}: invalid padding string {padding!r}, expected 'same', "
-                               "'valid', an int or a tuple of ints")
-    else:
-        amounts = [(p, p) for p in _spatial_tuple(op, "padding", padding, spatial)]
-        if any(p < 0 for p, _ in amounts):
+    if not isinstance(padding, str):
+        padding = _spatial_tuple(op, "padding", padding, spatial)
+        if min(padding) < 0:
             raise RuntimeError(f"{op}: negative padding is not supported (got {padding})")
+        return (0, 0, padding[0], padding[0]) if spatial == 1 else \
+            (padding[0], padding[0], padding[1], padding[1])
+    if padding == "valid":
+        amounts = [(0, 0)] * spatial
+    elif padding == "same":
+        if any(s != 1 for s in stride):
+            raise RuntimeError(f"{op}: padding='same' is not supported for strided "
+                               f"convolutions (stride={stride})")
+        amounts = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            amounts.append((total // 2, total - total // 2))
+    else:
+        raise RuntimeError(f"{op}: invalid padding string {padding!r}, expected 'same', "
+                           "'valid', an int or a tuple of ints")
     if spatial == 1:
         amounts = [(0, 0)] + amounts
     return amounts[0] + amounts[1]
 
 
 def _convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial):
-    _check_input(op, input, weight, bias, spatial, weight.shape[1], groups, False)
+    _check_input(op, input, weight, bias, spatial, weight._array.shape[1], groups, False)
     stride = _spatial_tuple(op, "stride", stride, spatial)
     dilation = _spatial_tuple(op, "dilation", dilation, spatial)
-    if any(s <= 0 for s in stride) or any(d <= 0 for d in dilation):
+    if min(stride) <= 0 or min(dilation) <= 0:
         raise RuntimeError(f"{op}: stride and dilation must be positive, got stride={stride}, "
                            f"dilation={dilation}")
-    kernel = tuple(weight.shape[2:])
+    kernel = weight._array.shape[2:]
     pads = _padding(op, padding, kernel, dilation, stride, spatial)
-    sizes = tuple(input.shape[-spatial:])
+    sizes = input._array.shape[-spatial:]
     if spatial == 1:
         stride, dilation, kernel, sizes = (1,) + stride, (1,) + dilation, (1,) + kernel, \
             (1,) + sizes
-    padded = (sizes[0] + pads[0] + pads[1], sizes[1] + pads[2] + pads[3])
-    effective = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
-    if padded[0] < effective[0] or padded[1] < effective[1]:
+    if (sizes[0] + pads[0] + pads[1] < dilation[0] * (kernel[0] - 1) + 1
+            or sizes[1] + pads[2] + pads[3] < dilation[1] * (kernel[1] - 1) + 1):
+        padded = (sizes[0] + pads[0] + pads[1], sizes[1] + pads[2] + pads[3])
+        effective = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
         raise RuntimeError(
             f"{op}: the padded input is {padded[2 - spatial:]} per channel but the (dilated) "
             f"kernel is {effective[2 - spatial:]}: the kernel can't be larger than the input "

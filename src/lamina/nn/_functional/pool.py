@@ -29,7 +29,8 @@ __all__ = [
 def _check_pool_input(op: str, input, spatial: int, integers: bool = False) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor input, got {type(input).__name__}")
-    if input.ndim not in (spatial + 1, spatial + 2) or 0 in input.shape[-spatial - 1:]:
+    shape = input._array.shape
+    if len(shape) not in (spatial + 1, spatial + 2) or 0 in shape[-spatial - 1:]:
         raise RuntimeError(
             f"{op}: expected a non-empty {spatial + 1}D (unbatched) or {spatial + 2}D (batched) "
             f"input, got input of shape {tuple(input.shape)}")
@@ -42,7 +43,7 @@ def _pool_arguments(op, input, kernel_size, stride, padding, dilation, ceil_mode
     """Kernel, stride, padding, dilation and output size as (height, width) pairs."""
     _check_pool_input(op, input, spatial, integers=op == "max_pool2d")
     kernel = _spatial_tuple(op, "kernel_size", kernel_size, spatial)
-    stride = kernel if stride is None or stride == [] or stride == () else \
+    stride = kernel if stride is None or stride == () or stride == [] else \
         _spatial_tuple(op, "stride", stride, spatial)
     padding = _spatial_tuple(op, "padding", padding, spatial)
     dilation = _spatial_tuple(op, "dilation", dilation, spatial)
@@ -54,7 +55,7 @@ def _pool_arguments(op, input, kernel_size, stride, padding, dilation, ceil_mode
             raise RuntimeError(
                 f"{op}: padding should be non-negative and at most half of the effective kernel "
                 f"size, got padding={padding}, kernel_size={kernel}, dilation={dilation}")
-    sizes = tuple(input.shape[-spatial:])
+    sizes = input._array.shape[-spatial:]
     out = tuple(_pool.pool_output_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation))
     if min(out) <= 0:
