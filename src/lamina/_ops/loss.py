@@ -43,17 +43,18 @@ def _class_targets(target, weight, ignore_index, classes, dtype):
     weight (0 where ignored), and which samples are kept)."""
     valid = target != ignore_index
     safe = np.where(valid, target, 0)
-    if safe.size:
-        low, high = safe.min(), safe.max()
-        if low < 0 or high >= classes:
-            bad = int(low if low < 0 else high)
-            raise IndexError(
-                f"Target {bad} is out of bounds: class indices must lie in [0, {classes - 1}] "
-                f"for input with {classes} classes (or equal ignore_index={ignore_index})."
-            )
+    # one reduction finds both kinds of bad index: as unsigned, a negative one is huge
+    if safe.size and safe.view(safe.dtype.str.replace("i", "u")).max() >= classes:
+        bad = safe[(safe < 0) | (safe >= classes)].flat[0]
+        raise IndexError(
+            f"Target {bad} is out of bounds: class indices must lie in [0, {classes - 1}] "
+            f"for input with {classes} classes (or equal ignore_index={ignore_index})."
+        )
     sample_weight = valid.astype(dtype) if weight is None else weight[safe] * valid
-    # scores[key] has target's shape (N, *): the sample, batch and spatial axes broadcast
-    grids = np.indices(safe.shape, sparse=True)
+    # scores[key] has target's shape (N, *): the sample and spatial axes broadcast
+    ndim = safe.ndim
+    grids = [np.arange(size).reshape((1,) * i + (size,) + (1,) * (ndim - i - 1))
+             for i, size in enumerate(safe.shape)]
     return (grids[0], safe, *grids[1:]), sample_weight, valid
 
 
@@ -94,10 +95,11 @@ class CrossEntropy(Primitive):
             loss += (smoothing / classes) * spread
         denominator = _sample_weights_total(sample_weight, reduction, loss.dtype)
         out = reduce_loss(loss, reduction, denominator)
-        probs /= total
-        ctx.meta = (x.dtype, key, sample_weight, weight, valid, smoothing, reduction,
-                    denominator)
-        ctx.save_for_backward(probs)
+        if ctx.needs_input_grad:  # recorded for backward (never under no_grad)
+            probs /= total
+            ctx.meta = (x.dtype, key, sample_weight, weight, valid, smoothing, reduction,
+                        denominator)
+            ctx.save_for_backward(probs)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -108,19 +110,19 @@ class CrossEntropy(Primitive):
         classes = probs.shape[1]
         picked = loss_upstream(grad, reduction, denominator) * sample_weight
         if not smoothing:
-            result = probs * np.expand_dims(picked, 1)
+            result = probs * picked[:, None]
             result[key] -= picked  # each sample's target class appears once in key
             return result.astype(dtype, copy=False), None, None, None, None, None
         picked *= 1 - smoothing
         spread = loss_upstream(grad, reduction, denominator) * valid * (smoothing / classes)
         total_weight = classes if weight is None else weight.sum()
-        result = probs * np.expand_dims(picked + spread * total_weight, 1)
+        result = probs * (picked + spread * total_weight)[:, None]
         result[key] -= picked
         if weight is None:
-            result -= np.expand_dims(spread, 1)
+            result -= spread[:, None]
         else:
             view = (1, classes) + (1,) * (probs.ndim - 2)
-            result -= np.expand_dims(spread, 1) * weight.reshape(view)
+            result -= spread[:, None] * weight.reshape(view)
         return result.astype(dtype, copy=False), None, None, None, None, None
 
 
