@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from lamina._tensor import Tensor
-from lamina.random import _rng, default_generator
+from lamina.random import _rng
 
 
 class Sampler:
@@ -50,7 +50,7 @@ def _epoch_rng(generator) -> np.random.Generator:
     generator (as torch does), so `manual_seed` makes shuffling repeat."""
     if generator is not None:
         return _rng(generator)
-    seed = int(default_generator._rng.integers(0, 2**63 - 1))
+    seed = int(_rng(None).integers(0, 2**63 - 1))
     return np.random.default_rng(seed)
 
 
