@@ -115,7 +115,10 @@ def _standard_normal_between(low: float, high: float, count: int, rng) -> np.nda
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill from N(mean, std^2) restricted to [a, b] (a and b are values, not std units)."""
+    """Fill from N(mean, std^2) restricted to [a, b] (a and b are values, not std units).
+
+    Drawn by rejection sampling (torch inverts the CDF): the same distribution, other numbers.
+    """
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
