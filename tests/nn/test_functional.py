@@ -159,3 +159,23 @@ def test_functional_dropout_in_eval_returns_the_input():
     x = lamina.randn(3, 3)
     for function in (F.dropout, F.dropout1d, F.alpha_dropout):
         assert function(x, 0.5, training=False) is x
+
+
+@pytest.mark.parametrize("args", [(), (0, 1e-3)])
+def test_cosine_similarity_module_matches_torch(args):
+    ours, theirs = lamina.nn.CosineSimilarity(*args), torch.nn.CosineSimilarity(*args)
+    assert repr(ours) == repr(theirs)
+    rng = np.random.default_rng(5)
+    x1, t1 = _pair(rng.standard_normal((4, 3)).astype(np.float32))
+    x2, t2 = _pair(rng.standard_normal((4, 3)).astype(np.float32))
+    _check_grads(ours(x1, x2), theirs(t1, t2), [(x1, t1), (x2, t2)])
+
+
+@pytest.mark.parametrize("args", [(), (1.0, 1e-3, True), (3.0,)])
+def test_pairwise_distance_module_matches_torch(args):
+    ours, theirs = lamina.nn.PairwiseDistance(*args), torch.nn.PairwiseDistance(*args)
+    assert repr(ours) == repr(theirs) and ours.norm == theirs.norm
+    rng = np.random.default_rng(6)
+    x1, t1 = _pair(rng.standard_normal((5, 4)))
+    x2, t2 = _pair(rng.standard_normal((5, 4)))
+    _check_grads(ours(x1, x2), theirs(t1, t2), [(x1, t1), (x2, t2)])

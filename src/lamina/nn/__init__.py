@@ -45,6 +45,7 @@ from lamina.nn.modules.conv import (  # noqa: F401,E402
     ConvTranspose1d,
     ConvTranspose2d,
 )
+from lamina.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
 from lamina.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d  # noqa: F401,E402
 from lamina.nn.modules.flatten import Flatten, Unflatten  # noqa: F401,E402
 from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
