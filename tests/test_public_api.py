@@ -61,12 +61,46 @@ NN_CONTAINERS = """
 Module Parameter Sequential ModuleList ModuleDict ParameterList ParameterDict
 """.split()
 
+# issue 4 (part B): Linear & co, activations, dropout, embedding, init, utils, their functionals
+NN_LINEAR = "Identity Linear Bilinear".split()
+NN_ACTIVATION = """
+ReLU ReLU6 LeakyReLU PReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Hardtanh Hardsigmoid
+Hardswish Softplus Softsign Tanhshrink Threshold Softmax LogSoftmax Softmin Softmax2d LogSigmoid
+Softshrink Hardshrink GLU
+""".split()
+NN_DROPOUT = "Dropout Dropout1d Dropout2d AlphaDropout".split()
+NN_OTHER_LAYERS = "Flatten Unflatten Embedding CosineSimilarity PairwiseDistance".split()
+NN_INIT = """
+calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ xavier_uniform_
+xavier_normal_ kaiming_uniform_ kaiming_normal_ orthogonal_ sparse_
+""".split()
+NN_UTILS = """
+clip_grad_norm_ clip_grad_value_ clip_grads_with_norm_ get_total_norm parameters_to_vector
+vector_to_parameters
+""".split()
+NN_FUNCTIONAL_B = """
+linear bilinear relu relu_ relu6 leaky_relu leaky_relu_ prelu elu elu_ selu celu gelu silu mish
+sigmoid tanh hardtanh hardtanh_ hardsigmoid hardswish softplus logsigmoid softsign tanhshrink
+threshold threshold_ softshrink hardshrink glu softmax log_softmax softmin dropout dropout1d
+dropout2d alpha_dropout embedding one_hot normalize cosine_similarity pairwise_distance
+""".split()
+
 MODULES = [
     ("", TOP_LEVEL),
     ("nn", NN_CONTAINERS),
     ("nn.modules.module", ["Module"]),
     ("nn.modules.container", NN_CONTAINERS[2:]),
     ("nn.parameter", ["Parameter"]),
+    ("nn", NN_LINEAR + NN_ACTIVATION + NN_DROPOUT + NN_OTHER_LAYERS),
+    ("nn.modules.linear", NN_LINEAR),
+    ("nn.modules.activation", NN_ACTIVATION),
+    ("nn.modules.dropout", NN_DROPOUT),
+    ("nn.modules.flatten", ["Flatten", "Unflatten"]),
+    ("nn.modules.sparse", ["Embedding"]),
+    ("nn.modules.distance", ["CosineSimilarity", "PairwiseDistance"]),
+    ("nn.init", NN_INIT),
+    ("nn.utils", NN_UTILS),
+    ("nn.functional", NN_FUNCTIONAL_B),
     ("autograd", AUTOGRAD),
     ("optim", OPTIM),
     ("optim.lr_scheduler", LR_SCHEDULER),
