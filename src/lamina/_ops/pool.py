@@ -49,6 +49,12 @@ class _Windows:
                        j * dw:j * dw + (wo - 1) * sw + 1:sw]
                 for i in range(kh) for j in range(kw)]
 
+    def tiling(self) -> bool:
+        """Whether the windows cover the unpadded input exactly once (kernel == stride)."""
+        return self.padding == (0, 0) and self.dilation == (1, 1) and all(
+            k == s and o * s == n for k, s, o, n in
+            zip(self.kernel, self.stride, self.out, self.shape[2:]))
+
     def overlapping(self) -> bool:
         return any(s < d * (k - 1) + 1
                    for k, s, d in zip(self.kernel, self.stride, self.dilation))
@@ -134,7 +140,9 @@ class MaxPool(Primitive):
         (index,) = ctx.saved_tensors
         windows = ctx.windows
         grad = grad.reshape(index.shape)
-        buffer = windows.buffer(None, 0, grad.dtype)
+        # when the windows tile the input every element is written below: no zero fill
+        buffer = np.empty(windows.shape, grad.dtype) if windows.tiling() else \
+            windows.buffer(None, 0, grad.dtype)
         chosen = np.empty(index.shape, dtype=bool)
         overlapping = windows.overlapping()
         for o, view in enumerate(windows.views(buffer)):
