@@ -66,9 +66,9 @@ NN_LINEAR = "Identity Linear Bilinear".split()
 NN_ACTIVATION = """
 ReLU ReLU6 LeakyReLU PReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Hardtanh Hardsigmoid
 Hardswish Softplus Softsign Tanhshrink Threshold Softmax LogSoftmax Softmin Softmax2d LogSigmoid
-Softshrink Hardshrink GLU
+Softshrink Hardshrink GLU RReLU
 """.split()
-NN_DROPOUT = "Dropout Dropout1d Dropout2d AlphaDropout".split()
+NN_DROPOUT = "Dropout Dropout1d Dropout2d Dropout3d AlphaDropout".split()
 NN_OTHER_LAYERS = "Flatten Unflatten Embedding CosineSimilarity PairwiseDistance".split()
 NN_INIT = """
 calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ xavier_uniform_
@@ -82,7 +82,8 @@ NN_FUNCTIONAL_B = """
 linear bilinear relu relu_ relu6 leaky_relu leaky_relu_ prelu elu elu_ selu celu gelu silu mish
 sigmoid tanh hardtanh hardtanh_ hardsigmoid hardswish softplus logsigmoid softsign tanhshrink
 threshold threshold_ softshrink hardshrink glu softmax log_softmax softmin dropout dropout1d
-dropout2d alpha_dropout embedding one_hot normalize cosine_similarity pairwise_distance
+dropout2d dropout3d alpha_dropout rrelu embedding one_hot normalize cosine_similarity
+pairwise_distance
 """.split()
 
 MODULES = [

@@ -366,9 +366,44 @@ def test_shrink_reprs_and_negative_lambda():
 
 def test_class_hierarchy_matches_torch():
     # code that dispatches on isinstance must take the same branch as with torch
-    names = sorted({name for name, _ in ACTIVATIONS} | {"PReLU", "GLU", "Softmax2d"})
+    names = sorted({name for name, _ in ACTIVATIONS} | {"PReLU", "GLU", "Softmax2d", "RReLU"})
     for name in names:
         for other in names:
             ours = issubclass(getattr(nn, name), getattr(nn, other))
             assert ours == issubclass(getattr(torch.nn, name), getattr(torch.nn, other)), \
                 (name, other)
+
+
+@pytest.mark.parametrize("args", [(), (0.1, 0.3), (0.2, 0.2)])
+def test_rrelu_in_eval_matches_torch(args):
+    ours, theirs = nn.RReLU(*args).eval(), torch.nn.RReLU(*args).eval()
+    assert repr(ours) == repr(theirs)
+    _compare(ours, theirs, _input((4, 5), np.float32, 2))
+
+
+def test_rrelu_in_training_draws_slopes_between_the_bounds():
+    lamina.manual_seed(0)
+    array = np.random.default_rng(0).standard_normal((200, 100)).astype(np.float32)
+    x = lamina.tensor(array, requires_grad=True)
+    out = F.rrelu(x, 0.1, 0.3, training=True)
+    out.sum().backward()
+    values, grads = out.detach().numpy(), x.grad.numpy()
+    assert out.dtype == lamina.float32
+    positive = array > 0
+    np.testing.assert_array_equal(values[positive], array[positive])
+    np.testing.assert_array_equal(grads[positive], 1)
+    slopes = values[~positive] / array[~positive]
+    assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6
+    assert abs(slopes.mean() - 0.2) < 0.005  # uniform on [0.1, 0.3]
+    np.testing.assert_allclose(grads[~positive], slopes, rtol=1e-5)  # the same draws
+    # torch draws from the same distribution
+    expected = torch.nn.functional.rrelu(torch.from_numpy(array), 0.1, 0.3, training=True)
+    torch_slopes = expected.numpy()[~positive] / array[~positive]
+    assert abs(torch_slopes.mean() - slopes.mean()) < 0.005
+
+
+def test_rrelu_bounds_in_the_wrong_order_raise_runtime_error():
+    with pytest.raises(RuntimeError, match="Lower bound should be less than or equal"):
+        nn.RReLU(0.5, 0.1)(lamina.randn(3))
+    with pytest.raises(RuntimeError):
+        torch.nn.RReLU(0.5, 0.1)(torch.randn(3))

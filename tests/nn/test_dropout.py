@@ -187,3 +187,16 @@ def test_dropout_on_meta_tensors_draws_no_mask(function):
     x = lamina.empty(64, 512, 32, 32, device="meta")
     out = function(x, 0.5, training=True)
     assert out.is_meta and out.shape == x.shape
+
+
+@pytest.mark.parametrize("shape", [(4, 6, 3, 4, 5), (6, 3, 4, 5)])
+def test_dropout3d_drops_whole_volumes(shape):
+    lamina.manual_seed(12)
+    layer = nn.Dropout3d(0.5)
+    assert repr(layer) == repr(torch.nn.Dropout3d(0.5))
+    out = layer(lamina.ones(*shape)).numpy()
+    volumes = out.reshape(-1, 60)
+    assert ((volumes == 0).all(1) | (volumes == 2).all(1)).all()
+    assert layer.eval()(x := lamina.ones(*shape)) is x
+    with pytest.warns(UserWarning, match="Received a 3-D input to dropout3d"):
+        F.dropout3d(lamina.ones(2, 3, 4))

@@ -19,7 +19,7 @@ OWNED = [
     "elu_", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh", "hardtanh", "hardtanh_",
     "hardsigmoid", "hardswish", "softplus", "logsigmoid", "softsign", "tanhshrink", "threshold",
     "threshold_", "softmax", "log_softmax", "softmin", "dropout", "dropout1d", "dropout2d",
-    "alpha_dropout", "embedding", "one_hot", "normalize", "cosine_similarity",
+    "alpha_dropout", "dropout3d", "rrelu", "embedding", "one_hot", "normalize", "cosine_similarity",
     "pairwise_distance",
 ]
 

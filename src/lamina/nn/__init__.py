@@ -19,6 +19,7 @@ from lamina.nn.modules.activation import (  # noqa: F401,E402
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
@@ -46,7 +47,13 @@ from lamina.nn.modules.conv import (  # noqa: F401,E402
     ConvTranspose2d,
 )
 from lamina.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
-from lamina.nn.modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d  # noqa: F401,E402
+from lamina.nn.modules.dropout import (  # noqa: F401,E402
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+)
 from lamina.nn.modules.flatten import Flatten, Unflatten  # noqa: F401,E402
 from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
 from lamina.nn.modules.lazy import (  # noqa: F401,E402

@@ -22,6 +22,7 @@ from lamina.nn._functional.activation import (  # noqa: F401,E402
     relu,
     relu6,
     relu_,
+    rrelu,
     selu,
     sigmoid,
     silu,
@@ -51,6 +52,7 @@ from lamina.nn._functional.dropout import (  # noqa: F401,E402
     dropout,
     dropout1d,
     dropout2d,
+    dropout3d,
 )
 from lamina.nn._functional.linear import bilinear, linear  # noqa: F401,E402
 from lamina.nn._functional.loss import (  # noqa: F401,E402

@@ -296,6 +296,26 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """LeakyReLU whose negative slope is drawn from U(lower, upper) per element in training,
+    and is (lower + upper) / 2 in eval."""
+    _require_float(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, "
+                           f"got lower={lower} > upper={upper}")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from lamina.nn._functional.dropout import MaskedScale
+    from lamina.random import _rng
+
+    dtype = input._array.dtype
+    # per element: the drawn slope where x <= 0, 1 where x > 0; also the gradient's factor
+    factor = _rng(None).uniform(lower, upper, input._array.shape).astype(dtype)
+    factor += _mask(input._array > 0, dtype) * (1 - factor)
+    return _finish(input, MaskedScale.apply(input, factor, None), inplace)
+
+
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """max(0, x) + weight * min(0, x), one weight per channel (dim 1, or dim 0 for 1-D input)."""
     _require_float(input, "prelu")
