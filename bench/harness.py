@@ -20,10 +20,16 @@ Each `Case` holds:
 - `self_timed`: if True each callable times itself and returns seconds (for work that cannot
   be repeated in-process, such as `import` in a subprocess); `number` is then 1.
 
-`measure(case)` returns a `Result` (medians in seconds per call); `print_table(results)` prints
-the table. The two libraries alternate block by block, and which one goes first alternates
-too, so drift in machine load (other jobs, CPU frequency) hits both alike. Every callable runs
-a few times first as warm-up. Medians, not means, so a stray slow block does not count.
+`measure(case, clock)` returns a `Result` (medians in seconds per call); `print_table(results)`
+prints the table; `run(cases, title, clock)` does both. The two libraries alternate block by
+block, and which one goes first alternates too, so drift in machine load (other jobs, CPU
+frequency) hits both alike. Every callable runs a few times first as warm-up. Medians, not
+means, so a stray slow block does not count.
+
+`clock` is wall time (`time.perf_counter`) by default. On a machine shared with other jobs,
+pass `time.process_time` (CPU seconds of this process): time spent preempted then does not
+count. With several BLAS threads it adds up every thread's CPU time, spinning included, so use
+it together with single-threaded libraries (`bench/run.py --threads 1 --cpu`).
 """
 
 from __future__ import annotations
@@ -58,10 +64,9 @@ class Result:
         return self.lamina / self.torch
 
 
-def _block(function: Callable, number: int, self_timed: bool) -> float:
+def _block(function: Callable, number: int, self_timed: bool, clock: Callable) -> float:
     if self_timed:
         return function()
-    clock = time.perf_counter
     start = clock()
     for _ in range(number):
         function()
@@ -80,7 +85,7 @@ def _calibrate(case: Case) -> int:
     return max(1, min(10_000, int(case.block / max(slowest, 1e-7))))
 
 
-def measure(case: Case) -> Result:
+def measure(case: Case, clock: Callable = time.perf_counter) -> Result:
     """Median seconds per call of each library, timed in alternating blocks."""
     number = 1 if case.self_timed else (case.number or _calibrate(case))
     samples = {"lamina": [], "torch": []}
@@ -88,7 +93,7 @@ def measure(case: Case) -> Result:
         order = ("lamina", "torch") if repeat % 2 == 0 else ("torch", "lamina")
         for library in order:
             function = case.lamina if library == "lamina" else case.torch
-            samples[library].append(_block(function, number, case.self_timed))
+            samples[library].append(_block(function, number, case.self_timed, clock))
     return Result(case.name, statistics.median(samples["lamina"]),
                   statistics.median(samples["torch"]), number, case.repeats)
 
@@ -112,8 +117,8 @@ def print_table(results: list[Result], title: str = "") -> None:
               f"{r.ratio:>12.2f}")
 
 
-def run(cases: list[Case], title: str = "") -> list[Result]:
-    """Measure every case, printing each row's table once all are done."""
-    results = [measure(case) for case in cases]
+def run(cases: list[Case], title: str = "", clock: Callable = time.perf_counter) -> list[Result]:
+    """Measure every case, then print the table."""
+    results = [measure(case, clock) for case in cases]
     print_table(results, title)
     return results
