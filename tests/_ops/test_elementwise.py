@@ -257,3 +257,17 @@ def test_copy_broadcasts_and_casts():
     dst = lamina.zeros(2, 3)
     dst.copy_(lamina.tensor([1, 2, 3]))
     assert dst.dtype == lamina.float32 and dst.tolist() == [[1, 2, 3], [1, 2, 3]]
+
+
+@pytest.mark.parametrize("size", [10, 5000], ids=["small", "large"])  # two code paths
+def test_relu_and_clamp_paths_agree_with_torch(size):
+    a = np.random.default_rng(0).standard_normal(size).astype(np.float32)
+    a[:3] = [np.nan, 0.5, -0.5]
+    with_nan = [lambda t: t.relu(), lambda t: t.clamp(-0.2, 0.3), lambda t: t.clamp(max=0.1),
+                lambda t: t.clamp(0.3, -0.2), lambda t: t.clone().clamp_(-0.2, 0.3)]
+    for fn in with_nan:
+        run_both(fn, fn, [a], grad=False)
+    finite = a.copy()
+    finite[0] = 1.0
+    for fn in with_nan[:4]:
+        run_both(fn, fn, [finite])
