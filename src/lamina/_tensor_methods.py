@@ -271,25 +271,25 @@ class TensorMethods:
 
     # ------------------------------------------------------------ in-place (optimizers use these)
     def add_(self, other, *, alpha=1):
-        return self._assign(_ops.elementwise.add(self, other, alpha=alpha))
+        return _ops.inplace.add_(self, other, alpha=alpha)
 
     def sub_(self, other, *, alpha=1):
-        return self._assign(_ops.elementwise.sub(self, other, alpha=alpha))
+        return _ops.inplace.sub_(self, other, alpha=alpha)
 
     def mul_(self, other):
-        return self._assign(_ops.elementwise.mul(self, other))
+        return _ops.inplace.mul_(self, other)
 
     def div_(self, other, *, rounding_mode=None):
-        return self._assign(_ops.elementwise.div(self, other, rounding_mode=rounding_mode))
+        return _ops.inplace.div_(self, other, rounding_mode=rounding_mode)
 
     def pow_(self, exponent):
         return self._assign(_ops.elementwise.pow(self, exponent))
 
     def addcmul_(self, tensor1, tensor2, *, value=1):
-        return self._assign(self + _ops.elementwise.mul(tensor1, tensor2) * value)
+        return _ops.inplace.addcmul_(self, tensor1, tensor2, value=value)
 
     def addcdiv_(self, tensor1, tensor2, *, value=1):
-        return self._assign(self + _ops.elementwise.div(tensor1, tensor2) * value)
+        return _ops.inplace.addcdiv_(self, tensor1, tensor2, value=value)
 
     def addcmul(self, tensor1, tensor2, *, value=1):
         return self + _ops.elementwise.mul(tensor1, tensor2) * value
@@ -298,7 +298,7 @@ class TensorMethods:
         return self + _ops.elementwise.div(tensor1, tensor2) * value
 
     def clamp_(self, min=None, max=None):
-        return self._assign(_ops.elementwise.clamp(self, min, max))
+        return _ops.inplace.clamp_(self, min, max)
 
     clip_ = clamp_
 
@@ -327,11 +327,7 @@ class TensorMethods:
         return self._assign(_ops.index.masked_fill(self, mask, value))
 
     def copy_(self, src, non_blocking=False):
-        source = _ops.shape.as_tensor_like(src, self)
-        result = _ops.shape.expand(source, self._array.shape)
-        if result._array.dtype != self._array.dtype:
-            result = _ops.shape.to_dtype(result, self._array.dtype)
-        return self._assign(result)
+        return _ops.inplace.copy_(self, src)
 
     def fill_(self, value):
         self._overwrite()
