@@ -31,7 +31,7 @@ from lamina._device import device  # noqa: F401
 from lamina._tensor import Size, Tensor  # noqa: F401
 from lamina._tensor_str import set_printoptions  # noqa: F401
 from lamina.autograd import function as _function  # noqa: F401  (binds the op machinery)
-from lamina._ops import elementwise, index, linalg, reduce, shape  # noqa: F401,I001
+from lamina._ops import elementwise, index, inplace, linalg, reduce, shape  # noqa: F401,I001
 from lamina._ops.elementwise import (  # noqa: F401
     abs, absolute, add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil,
     clamp, clip, cos, div, divide, eq, equal, exp, floor, floor_divide, fmod, ge, greater,
