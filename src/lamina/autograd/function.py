@@ -261,16 +261,62 @@ class Primitive(Function):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        if dispatch_hook[0] is not None:
-            return dispatch_hook[0](cls, args, kwargs, lambda: _run_primitive(cls, args, kwargs))
-        return _run_primitive(cls, args, kwargs)
+        """Run forward on the arguments' arrays; record a node only if a gradient can flow.
+
+        Every op of a forward pass comes through here, so this body is kept flat (no helper
+        calls on the common path) and one or two arguments, nearly all ops, are unpacked
+        without building a list.
+        """
+        if dispatch_hook[0] is not None and not _hook_bypass[0]:
+            return dispatch_hook[0](cls, args, kwargs, lambda: _apply(cls, args, kwargs))
+        if len(args) == 2:
+            a, b = args
+            if isinstance(a, Tensor):
+                if a._requires_grad and _enabled[0]:
+                    return _record(cls, args, kwargs)
+                a = a._array
+            if isinstance(b, Tensor):
+                if b._requires_grad and _enabled[0]:
+                    return _record(cls, args, kwargs)
+                b = b._array
+            out = cls.forward(_NO_CONTEXT, a, b, **kwargs)
+        elif len(args) == 1 and isinstance(args[0], Tensor):
+            a = args[0]
+            if a._requires_grad and _enabled[0]:
+                return _record(cls, args, kwargs)
+            out = cls.forward(_NO_CONTEXT, a._array, **kwargs)
+        else:
+            arrays = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if a._requires_grad and _enabled[0]:
+                        return _record(cls, args, kwargs)
+                    arrays.append(a._array)
+                else:
+                    arrays.append(a)
+            out = cls.forward(_NO_CONTEXT, *arrays, **kwargs)
+        if type(out) is np.ndarray and not cls.is_view:
+            return _wrap(out)
+        if type(out) is tuple:
+            return tuple(_wrap_output(o, args, cls) for o in out)
+        return _wrap_output(out, args, cls)
+
+
+# Set while a hook's `run()` performs one primitive, so that call skips the hook. A primitive's
+# forward works on ndarrays and never reaches `apply` again, so nothing else is skipped.
+_hook_bypass = [False]
 
 
 def _apply(cls, args, kwargs):
-    """Run any Function without consulting `dispatch_hook` (for hooks that adjust arguments)."""
-    if cls._on_arrays:
-        return _run_primitive(cls, args, kwargs)
-    return _run_user(cls, args, kwargs)
+    """Run any Function without consulting `dispatch_hook` (a hook's `run`, or a hook that
+    adjusts the arguments first)."""
+    if not cls._on_arrays:
+        return _run_user(cls, args, kwargs)
+    previous, _hook_bypass[0] = _hook_bypass[0], True
+    try:
+        return cls.apply(*args, **kwargs)
+    finally:
+        _hook_bypass[0] = previous
 
 
 def _run_user(cls, args, kwargs):
@@ -281,45 +327,6 @@ def _run_user(cls, args, kwargs):
                 return _record(cls, args, kwargs)
     with no_grad():
         return cls.forward(_UserContext(len(args)), *args, **kwargs)
-
-
-def _run_primitive(cls, args, kwargs):
-    """Run a primitive on its arguments' arrays; record a node only if a gradient can flow.
-
-    Every op in a forward pass comes through here, so one and two arguments (nearly all ops)
-    are unpacked without building a list.
-    """
-    if len(args) == 2:
-        a, b = args
-        if isinstance(a, Tensor):
-            if a._requires_grad and _enabled[0]:
-                return _record(cls, args, kwargs)
-            a = a._array
-        if isinstance(b, Tensor):
-            if b._requires_grad and _enabled[0]:
-                return _record(cls, args, kwargs)
-            b = b._array
-        out = cls.forward(_NO_CONTEXT, a, b, **kwargs)
-    elif len(args) == 1 and isinstance(args[0], Tensor):
-        a = args[0]
-        if a._requires_grad and _enabled[0]:
-            return _record(cls, args, kwargs)
-        out = cls.forward(_NO_CONTEXT, a._array, **kwargs)
-    else:
-        arrays = []
-        for a in args:
-            if isinstance(a, Tensor):
-                if a._requires_grad and _enabled[0]:
-                    return _record(cls, args, kwargs)
-                arrays.append(a._array)
-            else:
-                arrays.append(a)
-        out = cls.forward(_NO_CONTEXT, *arrays, **kwargs)
-    if type(out) is np.ndarray and not cls.is_view:
-        return _wrap(out)
-    if type(out) is tuple:
-        return tuple(_wrap_output(o, args, cls) for o in out)
-    return _wrap_output(out, args, cls)
 
 
 def _wrap_output(out, args, cls):
