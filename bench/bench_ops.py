@@ -55,6 +55,12 @@ def mlp(input, w1, b1, w2, b2, w3, b3):
     return h @ w3 + b3
 
 
+def mlp_backward(input, parameters):
+    for p in parameters:
+        p.grad = None
+    mlp(input, *parameters).sum().backward()
+
+
 def mlp_no_grad(library, input, parameters):
     with library.no_grad():
         return mlp(input, *parameters)
@@ -79,6 +85,8 @@ CASES = [
          repeats=21),
     Case("MLP 784-128-64-10 fwd, batch 1, grad on", lambda: mlp(one, *lparams),
          lambda: mlp(tone, *tparams)),
+    Case("MLP 784-128-64-10 fwd+bwd, batch 1", lambda: mlp_backward(one, lparams),
+         lambda: mlp_backward(tone, tparams)),
     Case("MLP 784-128-64-10 fwd, batch 1, no_grad", lambda: mlp_no_grad(lamina, one, lparams),
          lambda: mlp_no_grad(torch, tone, tparams)),
     Case("import (subprocess)", lambda: import_seconds("lamina"),
