@@ -75,7 +75,8 @@ def test_default_init_is_standard_normal_like_torch():
     ours = nn.Embedding(400, 300).weight.detach().numpy()
     theirs = torch.nn.Embedding(400, 300).weight.detach().numpy()
     for sample in (ours, theirs):
-        assert abs(sample.mean()) < 0.01 and abs(sample.std() - 1) < 0.01
+        # 120000 samples: standard errors 0.003 (mean) and 0.002 (std); torch's are unseeded
+        assert abs(sample.mean()) < 0.02 and abs(sample.std() - 1) < 0.015
     assert ours.dtype == np.float32
 
 

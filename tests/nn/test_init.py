@@ -122,7 +122,8 @@ def test_xavier_matches_torch(shape, kind):
     receptive = math.prod(shape[2:])
     std = 2.0 * math.sqrt(2.0 / (shape[0] * receptive + shape[1] * receptive))
     bound = math.sqrt(3) * std if kind == "xavier_uniform_" else None
-    _assert_same_statistics(ours, theirs, 0.0, std, bound)
+    # torch's draw is unseeded: tolerances sit 5+ standard errors out for 10000 samples
+    _assert_same_statistics(ours, theirs, 0.0, std, bound, tol=0.05)
 
 
 @pytest.mark.parametrize("shape", [(200, 300), (64, 32, 3, 3)])
