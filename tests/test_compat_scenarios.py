@@ -1,0 +1,1896 @@
+"""Realistic PyTorch user programs, run on torch and on lamina, compared as a checker would.
+
+Each scenario is written once as PyTorch code against the modules it is handed (`torch`, `nn`,
+`F`, plus `data` for lamina.utils.data / torch.utils.data) and run twice: with real torch, then
+with lamina substituted. Weights go from the torch run to the lamina run through NumPy
+(`run.sync(model)`), data is built from NumPy, and everything a user would look at is recorded
+with `run.rec(label, value)`: printed text, shapes, dtypes, values, exception types. The two
+records must agree (float32 values to 1e-5 relative, text with "lamina" read as "torch").
+
+Scenarios that currently differ are marked xfail(strict=True) and point at QA_REPORT.md.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+import torch.nn
+import torch.nn.functional
+import torch.optim
+import torch.utils.data
+
+import lamina
+import lamina.nn
+import lamina.nn.functional
+import lamina.optim
+import lamina.utils.data
+
+LIBS = {
+    "torch": (torch, torch.nn, torch.nn.functional, torch.utils.data),
+    "lamina": (lamina, lamina.nn, lamina.nn.functional, lamina.utils.data),
+}
+
+
+class Raised:
+    """What a user can observe of an exception: its type."""
+
+    def __init__(self, error: BaseException):
+        self.type = type(error)
+        self.text = f"{type(error).__name__}: {error}"
+
+    def __repr__(self):
+        return f"Raised({self.text[:300]})"
+
+
+class Run:
+    """One execution of a scenario against one library."""
+
+    def __init__(self, name: str, store: dict):
+        self.name = name
+        self.torch, self.nn, self.F, self.data = LIBS[name]
+        self.store = store
+        self.records: list[tuple[str, object]] = []
+
+    @property
+    def is_torch(self) -> bool:
+        return self.name == "torch"
+
+    def sync(self, model, key: str = "model"):
+        """Give the lamina model the torch model's initial weights (through NumPy)."""
+        if self.is_torch:
+            self.store[key] = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+        else:
+            model.load_state_dict(self.store[key])
+        return model
+
+    def t(self, array, **kwargs):
+        """A tensor of this library from a NumPy array (copied) or a Python list as written."""
+        if isinstance(array, np.ndarray):
+            array = array.copy()
+        return self.torch.tensor(array, **kwargs)
+
+    def rec(self, label: str, value) -> None:
+        self.records.append((label, normalize(value)))
+
+    def raises(self, label: str, fn) -> None:
+        try:
+            fn()
+        except Exception as error:  # noqa: BLE001 - the exception type is the observation
+            self.records.append((label, Raised(error)))
+        else:
+            self.records.append((label, "no exception"))
+
+
+def normalize(value):
+    """Turn library objects into plain comparable values."""
+    if isinstance(value, (torch.Tensor, lamina.Tensor)):
+        array = np.array(value.detach().numpy(), copy=True)
+        return ("tensor", tuple(array.shape), str(array.dtype), array, bool(value.requires_grad))
+    if isinstance(value, (torch.Size, lamina.Size)):
+        return ("Size", tuple(value))
+    if isinstance(value, (torch.dtype, lamina.dtype)):
+        return ("dtype", str(value).replace("lamina.", "torch."))
+    if isinstance(value, str):
+        return value.replace("lamina", "torch")
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.shape, str(value.dtype), value)
+    if isinstance(value, dict):
+        return ("dict", [("pair", [normalize(k), normalize(v)]) for k, v in value.items()])
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [normalize(v) for v in value])
+    if isinstance(value, (bool, int, float, type(None))):
+        return value
+    return ("other", type(value).__name__.replace("lamina", "torch"), repr(value))
+
+
+def differences(theirs, ours, path="", rtol=1e-5, atol=1e-6) -> list[str]:
+    """Where two normalized records disagree (torch's first)."""
+    if isinstance(theirs, Raised) or isinstance(ours, Raised):
+        if isinstance(theirs, Raised) and isinstance(ours, Raised):
+            if issubclass(ours.type, theirs.type) or ours.type.__name__ == theirs.type.__name__:
+                return []
+        return [f"{path}: torch {theirs!r} | lamina {ours!r}"]
+    if isinstance(theirs, float) and isinstance(ours, float):
+        if math.isclose(theirs, ours, rel_tol=rtol, abs_tol=atol) or (
+            math.isnan(theirs) and math.isnan(ours)
+        ):
+            return []
+        return [f"{path}: torch {theirs!r} | lamina {ours!r}"]
+    if type(theirs) is not type(ours):
+        return [f"{path}: torch {theirs!r} | lamina {ours!r}"]
+    if isinstance(theirs, tuple) and theirs and theirs[0] == "tensor":
+        head_t, head_o = theirs[:3] + theirs[4:], ours[:3] + ours[4:]
+        if head_t != head_o:
+            return [f"{path}: torch tensor{head_t} | lamina tensor{head_o}"]
+        a, b = theirs[3], ours[3]
+        if a.dtype.kind in "fc":
+            ok = np.allclose(b, a, rtol=rtol, atol=atol, equal_nan=True)
+        else:
+            ok = np.array_equal(a, b)
+        return [] if ok else [f"{path}: values differ\n torch {a!r}\n lamina {b!r}"]
+    if isinstance(theirs, tuple) and theirs and theirs[0] == "ndarray":
+        return differences(("tensor", *theirs[1:], False), ("tensor", *ours[1:], False), path,
+                           rtol, atol)
+    if isinstance(theirs, tuple) and len(theirs) == 2 and isinstance(theirs[1], list):
+        if theirs[0] != ours[0] or len(theirs[1]) != len(ours[1]):
+            return [f"{path}: torch {theirs!r:.300} | lamina {ours!r:.300}"]
+        found = []
+        for i, (x, y) in enumerate(zip(theirs[1], ours[1])):
+            found += differences(x, y, f"{path}[{i}]", rtol, atol)
+        return found
+    if theirs != ours:
+        return [f"{path}: torch {theirs!r} | lamina {ours!r}"]
+    return []
+
+
+def run_scenario(scenario, rtol=1e-5, atol=1e-6) -> list[str]:
+    store: dict = {}
+    torch_run, lamina_run = Run("torch", store), Run("lamina", store)
+    torch.manual_seed(0)
+    scenario(torch_run)
+    lamina.manual_seed(0)
+    try:
+        scenario(lamina_run)
+    except Exception as error:  # noqa: BLE001 - report where lamina stopped
+        lamina_run.records.append(("<scenario aborted>", Raised(error)))
+    found = []
+    for index in range(max(len(torch_run.records), len(lamina_run.records))):
+        if index >= len(torch_run.records) or index >= len(lamina_run.records):
+            extra = (torch_run.records + lamina_run.records)[index:][:1]
+            found.append(f"record count differs at {index}: {extra!r:.400}")
+            break
+        (label, theirs), (label_ours, ours) = torch_run.records[index], lamina_run.records[index]
+        if label != label_ours:
+            found.append(f"label {label!r} | lamina {label_ours!r}: {ours!r:.400}")
+            break
+        found += differences(theirs, ours, label, rtol, atol)
+    return found
+
+
+SCENARIOS: list = []
+
+
+def scenario(xfail: str | None = None, rtol: float = 1e-5, atol: float = 1e-6):
+    def register(fn):
+        marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
+        SCENARIOS.append(pytest.param(fn, rtol, atol, id=fn.__name__, marks=marks))
+        return fn
+
+    return register
+
+
+def numpy_data(seed, *shape, kind="randn"):
+    rng = np.random.default_rng(seed)
+    if kind == "randn":
+        return rng.standard_normal(shape).astype(np.float32)
+    raise ValueError(kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------
+
+@scenario()
+def seed000_sequential_forms(run):
+    _torch, nn = run.torch, run.nn
+    model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.ReLU(), nn.Conv2d(20, 64, 5), nn.ReLU())
+    run.rec("repr", repr(model))
+    run.sync(model, "a")
+    x = run.t(numpy_data(1, 2, 1, 12, 12))
+    out = model(x)
+    run.rec("out", out)
+    run.rec("shape", out.shape)
+    model = nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(1, 20, 5)),
+        ("relu1", nn.ReLU()),
+        ("conv2", nn.Conv2d(20, 64, 5)),
+        ("relu2", nn.ReLU()),
+    ]))
+    run.rec("repr od", repr(model))
+    run.rec("keys", list(model.state_dict().keys()))
+    run.sync(model, "b")
+    run.rec("out od", model(x))
+    run.rec("conv1", repr(model.conv1))
+    n = nn.Sequential(nn.Linear(1, 2), nn.Linear(2, 3))
+    appended = n.append(nn.Linear(3, 4))
+    run.rec("append returns self", appended is n)
+    run.rec("append repr", repr(n))
+    run.rec("len", len(n))
+    run.rec("slice", repr(n[1:]))
+    run.rec("neg", repr(n[-1]))
+
+
+@scenario()
+def seed001_mymodel_and_twin(run):
+    _torch, nn = run.torch, run.nn
+
+    class MyModel(nn.Module):
+        def __init__(self):
+            super(MyModel, self).__init__()
+            self.fc1 = nn.Linear(2, 20)
+            self.fc2 = nn.Linear(20, 12)
+            self.fc3 = nn.Linear(12, 1)
+            self.relu = nn.ReLU()
+            self.sigmoid = nn.Sigmoid()
+
+        def forward(self, x):
+            x = self.relu(self.fc1(x))
+            x = self.relu(self.fc2(x))
+            x = self.sigmoid(self.fc3(x))
+            return x
+
+    model = MyModel()
+    run.sync(model)
+    run.rec("repr", repr(model))
+    run.rec("count", sum(p.numel() for p in model.parameters()))
+    run.rec("trainable", sum(p.numel() for p in model.parameters() if p.requires_grad))
+    x = run.t(numpy_data(2, 5, 2))
+    run.rec("out", model(x))
+    run.rec("unbatched", model(run.t([0.5, -1.0])))
+    twin = nn.Sequential(nn.Linear(2, 20), nn.ReLU(), nn.Linear(20, 12), nn.ReLU(),
+                         nn.Linear(12, 1), nn.Sigmoid())
+    run.rec("twin count", sum(p.numel() for p in twin.parameters()))
+    run.rec("named", [(n, tuple(p.shape)) for n, p in model.named_parameters()])
+    run.rec("twin named", [(n, tuple(p.shape)) for n, p in twin.named_parameters()])
+
+
+@scenario()
+def seed002_three_models_shapes(run):
+    _torch, nn = run.torch, run.nn
+    mlp = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                        nn.Linear(64, 10), nn.Softmax(dim=1))
+    run.sync(mlp, "mlp")
+    x = run.t(numpy_data(3, 1, 784))
+    out = mlp(x)
+    run.rec("mlp shape", out.shape)
+    run.rec("mlp print shape", str(out.shape))
+    run.rec("mlp out", out)
+    run.rec("mlp repr", repr(mlp))
+    cnn = nn.Sequential(
+        nn.Conv2d(3, 16, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(16, 32, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(32 * 8 * 8, 10), nn.Softmax(dim=1))
+    run.sync(cnn, "cnn")
+    img = run.t(numpy_data(4, 2, 3, 32, 32))
+    run.rec("cnn out", cnn(img))
+    run.rec("cnn repr", repr(cnn))
+    bn = nn.Sequential(
+        nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(256, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(128, 10), nn.Softmax(dim=1))
+    run.rec("bn repr", repr(bn))
+    run.raises("bn batch of 1 in train", lambda: bn(x))
+    bn.eval()
+    run.sync(bn, "bn")
+    run.rec("bn eval out", bn(x))
+    run.rec("bn keys", list(bn.state_dict().keys()))
+    run.rec("nbt", bn.state_dict()["1.num_batches_tracked"])
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def mlp_training_loop_sgd_ce(run):
+    torch, nn, F, data = run.torch, run.nn, run.F, run.data
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(20, 32)
+            self.fc2 = nn.Linear(32, 3)
+
+        def forward(self, x):
+            x = F.relu(self.fc1(x))
+            return self.fc2(x)
+
+    model = run.sync(Net())
+    rng = np.random.default_rng(5)
+    X = run.t(rng.standard_normal((64, 20)).astype(np.float32))
+    y = run.t(rng.integers(0, 3, 64))
+    loader = data.DataLoader(data.TensorDataset(X, y), batch_size=16, shuffle=False)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for _epoch in range(3):
+        model.train()
+        running = 0.0
+        for inputs, targets in loader:
+            optimizer.zero_grad()
+            outputs = model(inputs)
+            loss = criterion(outputs, targets)
+            loss.backward()
+            optimizer.step()
+            running += loss.item() * inputs.size(0)
+        losses.append(running / len(loader.dataset))
+    run.rec("losses", losses)
+    model.eval()
+    with torch.no_grad():
+        logits = model(X)
+        pred = logits.argmax(dim=1)
+        acc = (pred == y).float().mean()
+        _, predicted = torch.max(logits, 1)
+        correct = (predicted == y).sum().item()
+    run.rec("pred", pred)
+    run.rec("acc", acc)
+    run.rec("acc item", acc.item())
+    run.rec("correct", correct)
+    run.rec("logits grad", logits.requires_grad)
+    run.rec("weights", model.fc2.weight)
+    run.rec("len loader", len(loader))
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def mlp_adam_bce_binary(run):
+    torch, nn = run.torch, run.nn
+    model = nn.Sequential(nn.Linear(2, 20), nn.ReLU(), nn.Linear(20, 12), nn.ReLU(),
+                          nn.Linear(12, 1), nn.Sigmoid())
+    run.sync(model)
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((100, 2)).astype(np.float32)
+    Y = ((X[:, 0] * X[:, 1]) > 0).astype(np.float32).reshape(-1, 1)
+    X, Y = run.t(X), run.t(Y)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = nn.BCELoss()
+    history = []
+    for _step in range(30):
+        y_pred = model(X)
+        loss = loss_fn(y_pred, Y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        history.append(loss.item())
+    run.rec("history", history)
+    with torch.no_grad():
+        pred = (model(X) > 0.5).float()
+        run.rec("acc", (pred == Y).float().mean().item())
+        run.rec("pred dtype", pred.dtype)
+    run.rec("state keys", list(optimizer.state_dict()["state"].keys()))
+    run.rec("param groups", {k: v for k, v in optimizer.state_dict()["param_groups"][0].items()
+                             if k in ("lr", "betas", "eps", "weight_decay", "amsgrad", "params")})
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def regression_mse_with_scheduler(run):
+    torch, nn = run.torch, run.nn
+    model = nn.Linear(3, 1)
+    run.sync(model)
+    rng = np.random.default_rng(9)
+    X = run.t(rng.standard_normal((32, 3)).astype(np.float32))
+    y = X @ run.t(np.array([[1.0], [-2.0], [0.5]], dtype=np.float32)) + 0.3
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
+    crit = nn.MSELoss()
+    lrs = []
+    for _epoch in range(12):
+        opt.zero_grad()
+        loss = crit(model(X), y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        lrs.append(sched.get_last_lr()[0])
+    run.rec("lrs", lrs)
+    run.rec("loss", loss.item())
+    run.rec("weight", model.weight)
+    run.rec("bias", model.bias)
+    run.rec("opt lr", opt.param_groups[0]["lr"])
+
+
+@scenario()
+def save_load_state_dict_roundtrip(run):
+    torch, nn = run.torch, run.nn
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    run.sync(model)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.pth")
+        torch.save(model.state_dict(), path)
+        fresh = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+        result = fresh.load_state_dict(torch.load(path))
+        run.rec("result", repr(result))
+        run.rec("missing", result.missing_keys)
+        fresh.eval()
+        x = run.t(numpy_data(11, 3, 4))
+        run.rec("out", fresh(x))
+        buffer = io.BytesIO()
+        torch.save({"epoch": 3, "model_state_dict": model.state_dict(), "loss": 0.25}, buffer)
+        buffer.seek(0)
+        checkpoint = torch.load(buffer, weights_only=True)
+        run.rec("epoch", checkpoint["epoch"])
+        run.rec("loss", checkpoint["loss"])
+        run.rec("ckpt keys", list(checkpoint["model_state_dict"].keys()))
+        torch.save(x, path)
+        run.rec("tensor roundtrip", torch.load(path))
+
+
+@scenario()
+def load_state_dict_errors(run):
+    _torch, nn = run.torch, run.nn
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    other = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    run.raises("size mismatch", lambda: model.load_state_dict(other.state_dict()))
+    sd = model.state_dict()
+    del sd["2.bias"]
+    run.raises("missing", lambda: model.load_state_dict(sd))
+    result = model.load_state_dict(sd, strict=False)
+    run.rec("non-strict", (list(result.missing_keys), list(result.unexpected_keys)))
+    sd2 = OrderedDict(("module." + k, v) for k, v in model.state_dict().items())
+    run.raises("prefix", lambda: model.load_state_dict(sd2))
+
+
+@scenario()
+def device_selection_idiom(run):
+    torch, nn = run.torch, run.nn
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    run.rec("device", str(device))
+    model = nn.Linear(3, 2).to(device)
+    x = torch.randn(4, 3).to(device)
+    run.rec("out device", str(model(x).device))
+    run.rec("cpu numpy", model(x).detach().cpu().numpy().shape)
+
+
+@scenario()
+def printing_tensors(run):
+    torch = run.torch
+    run.rec("small", repr(run.t([[0.1, 0.2], [0.3, 0.4]])))
+    run.rec("ints", repr(torch.arange(10)))
+    run.rec("int reshape", str(torch.arange(12).reshape(3, 4)))
+    run.rec("bool", repr(run.t([True, False])))
+    run.rec("grad", repr(run.t([1.0, 2.0], requires_grad=True)))
+    run.rec("large", repr(run.t(np.array([1e-4, 1.0, 12345.678], dtype=np.float32))))
+    run.rec("scalar", repr(run.t(3.5)))
+    run.rec("long scalar", repr(run.t(7)))
+    run.rec("f64", repr(run.t(np.array([1.5, 2.25]))))
+    run.rec("empty", repr(torch.zeros(0, 3)))
+    run.rec("big", repr(torch.arange(2000).float().reshape(40, 50)))
+    run.rec("neg", repr(run.t([-1.0, 0.0, 2.5])))
+    run.rec("nan inf", repr(run.t([float("nan"), float("inf"), 1.0])))
+    run.rec("int f", repr(run.t([1.0, 2.0, 3.0])))
+    x = run.t([1.0, 2.0], requires_grad=True)
+    y = (x * 2).sum()
+    run.rec("grad_fn repr", repr(y).split("grad_fn=")[0])
+    run.rec("param", repr(run.nn.Parameter(run.t([1.0, 2.0]))))
+    run.rec("size", repr(torch.zeros(2, 3).size()))
+    run.rec("dtype", str(torch.zeros(2).dtype))
+    run.rec("item", torch.zeros(1).item())
+    run.rec("tolist", run.t([[1, 2], [3, 4]]).tolist())
+    run.rec("f tolist", run.t([0.5, 1.5]).tolist())
+    run.rec("format", f"{run.t(0.123456).item():.3f}")
+    run.rec("half", repr(run.t([1.0, 2.0]).half()))
+
+
+@scenario()
+def indexing_and_reshaping(run):
+    torch = run.torch
+    a = run.t(numpy_data(12, 4, 3, 2, 2))
+    run.rec("view", a.view(a.size(0), -1))
+    run.rec("reshape", a.reshape(-1, 6).shape)
+    run.rec("none", a[:, None].shape)
+    run.rec("ellipsis", a[..., 0].shape)
+    run.rec("mask", a[a > 0])
+    run.rec("where", torch.where(a > 0, a, torch.zeros_like(a)))
+    v = run.t(numpy_data(13, 10))
+    run.rec("fancy", v[[0, 2, 4]])
+    run.rec("tensor idx", v[run.t([1, 3])])
+    run.rec("neg slice", v[-3:])
+    run.rec("step", v[::2])
+    m = v.view(2, 5)
+    run.rec("argmax", m.argmax(dim=1))
+    run.rec("argmax all", m.argmax())
+    run.rec("max dim", m.max(dim=1))
+    vals, idx = m.max(1)
+    run.rec("max vals", vals)
+    run.rec("max idx", idx)
+    run.rec("sum keep", m.sum(dim=1, keepdim=True))
+    run.rec("mean", m.mean())
+    run.rec("std", m.std(dim=0))
+    run.rec("transpose", m.t().contiguous().view(-1))
+    run.rec("permute", a.permute(0, 2, 3, 1).shape)
+    run.rec("unsqueeze", v.unsqueeze(0).shape)
+    run.rec("squeeze", a[:, :1].squeeze().shape)
+    run.rec("squeeze dim", a[:, :1].squeeze(1).shape)
+    run.rec("flatten", torch.flatten(a, 1).shape)
+    run.rec("cat", torch.cat([m, m], dim=0).shape)
+    run.rec("cat1", torch.cat((m, m), 1))
+    run.rec("stack", torch.stack([v, v]).shape)
+    run.rec("stack dim1", torch.stack([v, v], dim=1).shape)
+    run.rec("chunk", [c.shape for c in v.chunk(3)])
+    run.rec("split", [c.shape for c in torch.split(v, 4)])
+    run.rec("split list", [c.shape for c in v.split([3, 7])])
+    b = v.clone()
+    b[b < 0] = 0
+    run.rec("setitem mask", b)
+    b[0] = 5
+    b[2:4] = run.t([7.0, 8.0])
+    run.rec("setitem", b)
+    run.rec("expand", v[:2].unsqueeze(1).expand(2, 3).shape)
+    run.rec("repeat", v[:2].repeat(2, 2).shape)
+    run.rec("int div", torch.arange(6) / 2)
+    run.rec("floor div", torch.arange(6) // 4)
+    run.raises("mean of long", lambda: torch.arange(6).mean())
+    run.rec("gather", m.gather(1, run.t([[0], [2]])))
+    run.rec("numel", a.numel())
+    run.rec("dim", a.dim())
+    run.rec("size1", a.size(1))
+    run.rec("size-1", a.size(-1))
+    run.rec("shape idx", a.shape[0])
+    run.rec("eq sum", (m > 0).sum())
+    run.rec("eq sum dtype", (m > 0).sum().dtype)
+    run.rec("any", (m > 3).any().item())
+    run.rec("one hot", run.F.one_hot(run.t([0, 2, 1]), num_classes=3))
+
+
+@scenario()
+def tensor_creation_dtypes(run):
+    torch = run.torch
+    run.rec("float list", run.t([1.0, 2.0]).dtype)
+    run.rec("int list", run.t([1, 2]).dtype)
+    run.rec("bool list", run.t([True]).dtype)
+    run.rec("mixed", run.t([1, 2.5]).dtype)
+    run.rec("np f64", torch.from_numpy(np.zeros(2)).dtype)
+    run.rec("np i32", torch.tensor(np.zeros(2, dtype=np.int32)).dtype)
+    run.rec("zeros", torch.zeros(2, 3).dtype)
+    run.rec("zeros tuple", torch.zeros((2, 3)).shape)
+    run.rec("arange f", torch.arange(0, 1, 0.25))
+    run.rec("arange i", torch.arange(5).dtype)
+    run.rec("linspace", torch.linspace(0, 1, 5))
+    run.rec("full", torch.full((2,), 3).dtype)
+    run.rec("full f", torch.full((2,), 3.0).dtype)
+    run.rec("eye", torch.eye(3))
+    run.rec("ones like", torch.ones_like(torch.zeros(2, dtype=torch.long)).dtype)
+    run.rec("long", run.t([1.7, -1.7]).long())
+    run.rec("float of int", torch.arange(3).float())
+    run.rec("to", run.t([1, 2]).to(torch.float32))
+    run.rec("type", run.t([1.5]).type(torch.int64))
+    run.rec("int + float", (torch.arange(3) + 0.5).dtype)
+    run.rec("int * float tensor", (torch.arange(3) * run.t([0.5, 0.5, 0.5])).dtype)
+    run.rec("f32 + f64", (run.t([1.0]) + run.t(np.array([1.0]))).dtype)
+    run.rec("bool sum", run.t([True, True]).sum())
+    run.rec("randint", torch.randint(0, 10, (3,)).dtype)
+    run.rec("randn shape", torch.randn(2, 3).shape)
+    run.rec("rand tuple", torch.rand((2, 3)).shape)
+    run.rec("tensor of tensors", torch.stack([run.t(1.0), run.t(2.0)]))
+    run.rec("is_floating", run.t([1]).is_floating_point())
+    run.rec("float()", float(run.t([2.5])))
+    run.rec("int()", int(run.t(3)))
+    run.rec("bool()", bool(run.t([1.0])))
+    run.raises("bool ambiguous", lambda: bool(run.t([1.0, 2.0])))
+    run.raises("item many", lambda: run.t([1.0, 2.0]).item())
+    run.rec("len", len(torch.zeros(4, 2)))
+    run.rec("iter", [r.shape for r in torch.zeros(2, 3)])
+    run.rec("numpy", run.t([1.0, 2.0]).numpy())
+    run.raises("numpy with grad", lambda: run.t([1.0], requires_grad=True).numpy())
+    run.rec("default dtype", torch.get_default_dtype())
+
+
+@scenario()
+def tensor_softmax_method(run):
+    m = run.t(numpy_data(13, 2, 5))
+    run.rec("masked softmax", m.masked_fill(m < 0, float("-inf")).softmax(dim=-1))
+    run.rec("log_softmax", m.log_softmax(1))
+
+
+@scenario()
+def common_shape_errors(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    model = nn.Sequential(nn.Linear(10, 5), nn.ReLU(), nn.Linear(5, 2))
+    run.raises("linear width", lambda: model(torch.randn(3, 12)))
+    conv = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())
+    run.raises("conv channels", lambda: conv(torch.randn(2, 1, 8, 8)))
+    run.raises("conv rank", lambda: conv(torch.randn(8, 8)))
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(100, 10))
+    run.raises("flatten width", lambda: cnn(torch.randn(2, 1, 8, 8)))
+    run.raises("no flatten", lambda: nn.Linear(64, 10)(torch.randn(2, 1, 8, 8)))
+    ce = nn.CrossEntropyLoss()
+    logits = torch.randn(4, 3)
+    run.raises("ce float target", lambda: ce(logits, run.t([0.0, 1.0, 2.0, 1.0])))
+    run.raises("ce int32 target", lambda: ce(logits, run.t(np.array([0, 1, 2, 1], np.int32))))
+    run.raises("ce out of range", lambda: ce(logits, run.t([0, 1, 3, 1])))
+    run.raises("ce batch mismatch", lambda: ce(logits, run.t([0, 1])))
+    bce = nn.BCELoss()
+    run.raises("bce shape", lambda: bce(torch.rand(4, 1), torch.rand(4)))
+    run.raises("bce long target", lambda: bce(torch.rand(4), run.t([0, 1, 1, 0])))
+    run.raises("bce out of range", lambda: bce(run.t([1.5, 0.5]), run.t([1.0, 0.0])))
+    mse = nn.MSELoss()
+    run.raises("mse long", lambda: mse(torch.rand(4), run.t([0, 1, 1, 0])))
+    run.raises("matmul", lambda: torch.randn(2, 3) @ torch.randn(2, 3))
+    run.raises("view", lambda: torch.randn(2, 3).view(4, -1))
+    run.raises("view noncontig", lambda: torch.randn(2, 3).t().view(6))
+    run.raises("cat", lambda: torch.cat([torch.randn(2, 3), torch.randn(2, 4)]))
+    run.raises("add", lambda: torch.randn(2, 3) + torch.randn(3, 2))
+    run.raises("index", lambda: torch.randn(2, 3)[5])
+    run.raises("dim", lambda: torch.randn(2, 3).sum(dim=2))
+    run.raises("softmax dim", lambda: F.softmax(torch.randn(2, 3), dim=3))
+    run.raises("getattr", lambda: model.fc1)
+    run.raises("index seq", lambda: model[5])
+    run.raises("backward nonscalar", lambda: (torch.randn(3, requires_grad=True) * 2).backward())
+    run.raises("backward no grad", lambda: torch.randn(3).sum().backward())
+    run.raises("linear dtype", lambda: nn.Linear(3, 2)(run.t(np.zeros((1, 3)))))
+    run.raises("linear int", lambda: nn.Linear(3, 2)(run.t([[1, 2, 3]])))
+    run.raises("embedding float", lambda: nn.Embedding(5, 2)(run.t([1.0, 2.0])))
+    run.raises("embedding range", lambda: nn.Embedding(5, 2)(run.t([1, 7])))
+
+
+@scenario()
+def autograd_basics(run):
+    torch = run.torch
+    x = run.t([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x ** 2).sum()
+    y.backward()
+    run.rec("grad", x.grad)
+    run.rec("is_leaf", (x.is_leaf, y.is_leaf))
+    run.rec("grad_fn none", x.grad_fn is None)
+    y2 = (x * 3).sum()
+    y2.backward()
+    run.rec("accumulated", x.grad)
+    x.grad.zero_()
+    run.rec("zeroed", x.grad)
+    w = torch.ones(3, requires_grad=True)
+    z = (w * x).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    run.rec("twice retain", w.grad)
+    z2 = (w * x).sum()
+    z2.backward()
+    run.raises("twice no retain", lambda: z2.backward())
+    with torch.no_grad():
+        q = x * 2
+    run.rec("no_grad", q.requires_grad)
+    run.rec("detach", x.detach().requires_grad)
+    run.raises("inplace leaf", lambda: x.add_(1))
+    with torch.no_grad():
+        x -= 0.1 * x.grad
+    run.rec("sgd by hand", x)
+    run.rec("still leaf", x.is_leaf)
+    a = run.t([2.0], requires_grad=True)
+    b = a * a
+    b.retain_grad()
+    (b * 3).sum().backward()
+    run.rec("retain_grad", b.grad)
+    run.rec("nonleaf grad", a.grad)
+    c = run.t([1.0, -1.0], requires_grad=True)
+    g = torch.autograd.grad((c ** 3).sum(), c)
+    run.rec("autograd.grad", g)
+    d = run.t([0.0, 1.0], requires_grad=True)
+    torch.relu(d).sum().backward()
+    run.rec("relu grad at 0", d.grad)
+    e = run.t([0.0, 4.0], requires_grad=True)
+    torch.sqrt(e).sum().backward()
+    run.rec("sqrt grad at 0", e.grad)
+    f = run.t([1.0, 5.0, 5.0], requires_grad=True)
+    f.max().backward()
+    run.rec("max ties grad", f.grad)
+    h = run.t([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    h.norm().backward()
+    run.rec("norm grad", h.grad)
+    k = run.t([3.0, 1.0], requires_grad=True)
+    torch.abs(k - 1.0).sum().backward()
+    run.rec("abs grad at 0", k.grad)
+    with torch.enable_grad():
+        run.rec("enabled", torch.is_grad_enabled())
+    torch.set_grad_enabled(False)
+    run.rec("disabled", torch.is_grad_enabled())
+    torch.set_grad_enabled(True)
+
+
+@scenario()
+def custom_autograd_function(run):
+    torch = run.torch
+
+    class MyReLU(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (input,) = ctx.saved_tensors
+            grad_input = grad_output.clone()
+            grad_input[input < 0] = 0
+            return grad_input
+
+    class Scale(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, factor):
+            ctx.factor = factor
+            return x * factor
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.factor, None
+
+    x = run.t([-1.0, 0.5, 2.0], requires_grad=True)
+    y = MyReLU.apply(x)
+    run.rec("forward", y)
+    (y * run.t([1.0, 2.0, 3.0])).sum().backward()
+    run.rec("grad", x.grad)
+    x.grad = None
+    Scale.apply(x, 3.0).sum().backward()
+    run.rec("scale grad", x.grad)
+    relu = MyReLU.apply
+    w = run.t(numpy_data(20, 3, 4), requires_grad=True)
+    out = relu(run.t(numpy_data(21, 2, 3)) @ w)
+    out.mean().backward()
+    run.rec("in graph", w.grad)
+
+
+@scenario()
+def freezing_and_param_groups(run):
+    torch, nn = run.torch, run.nn
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    run.sync(model)
+    for param in model[0].parameters():
+        param.requires_grad = False
+    model[0].requires_grad_(False)
+    run.rec("trainable", sum(p.numel() for p in model.parameters() if p.requires_grad))
+    run.rec("total", sum(p.numel() for p in model.parameters()))
+    run.rec("names", [n for n, p in model.named_parameters() if p.requires_grad])
+    opt = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.5)
+    x = run.t(numpy_data(22, 5, 4))
+    before = model[0].weight.clone()
+    loss = model(x).pow(2).mean()
+    loss.backward()
+    run.rec("frozen grad", model[0].weight.grad is None)
+    opt.step()
+    run.rec("frozen unchanged", torch.equal(before, model[0].weight))
+    run.rec("head", model[2].weight)
+    opt2 = torch.optim.Adam([
+        {"params": model[0].parameters(), "lr": 1e-4},
+        {"params": model[2].parameters()},
+    ], lr=1e-2)
+    run.rec("groups", [g["lr"] for g in opt2.param_groups])
+    opt.zero_grad()
+    run.rec("zero_grad none", model[2].weight.grad is None)
+    opt.zero_grad(set_to_none=False)
+    run.rec("zero_grad zeros", model[2].weight.grad)
+    model.zero_grad()
+    run.rec("model zero_grad", model[2].weight.grad is None)
+
+
+@scenario()
+def init_functions(run):
+    torch, nn = run.torch, run.nn
+    lin = nn.Linear(50, 40)
+    nn.init.zeros_(lin.bias)
+    nn.init.constant_(lin.weight, 0.5)
+    run.rec("constant", lin.weight.sum())
+    nn.init.ones_(lin.bias)
+    run.rec("ones", lin.bias.sum())
+    nn.init.eye_(lin.weight)
+    run.rec("eye", lin.weight.sum())
+
+    def init_weights(m):
+        if isinstance(m, nn.Linear):
+            torch.nn.init.xavier_uniform_(m.weight)
+            m.bias.data.fill_(0.01)
+        elif isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(8 * 6 * 6, 10))
+    model.apply(init_weights)
+    run.rec("bias", model[2].bias)
+    w = model[2].weight
+    bound = math.sqrt(6 / (288 + 10))
+    run.rec("xavier bound", bool(w.abs().max().item() <= bound))
+    run.rec("gain", nn.init.calculate_gain("relu"))
+    run.rec("gain leaky", nn.init.calculate_gain("leaky_relu", 0.2))
+    run.rec("gain tanh", nn.init.calculate_gain("tanh"))
+    t = torch.empty(3, 5)
+    run.rec("uniform returns", nn.init.uniform_(t, a=-1, b=1) is t)
+    run.rec("requires grad after init", lin.weight.requires_grad)
+    run.rec("no graph", lin.weight.grad_fn is None)
+    with torch.no_grad():
+        lin.weight.copy_(torch.ones(40, 50))
+    run.rec("copy_", lin.weight.mean())
+    lin.weight.data = torch.zeros(40, 50)
+    run.rec(".data set", lin.weight.sum())
+    run.rec(".data set is param", type(lin.weight).__name__)
+
+
+@scenario()
+def clip_grad_and_utils(run):
+    torch, nn = run.torch, run.nn
+    model = nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 3))
+    run.sync(model)
+    x = run.t(numpy_data(23, 8, 6))
+    loss = (model(x) ** 2).sum() * 10
+    loss.backward()
+    total = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    run.rec("total norm", total)
+    run.rec("clipped grad", model[0].weight.grad)
+    nn.utils.clip_grad_value_(model.parameters(), clip_value=0.05)
+    run.rec("value clipped", model[2].weight.grad)
+    vec = nn.utils.parameters_to_vector(model.parameters())
+    run.rec("vec", vec.shape)
+    norm_inf = nn.utils.clip_grad_norm_(model.parameters(), 0.5, norm_type=float("inf"))
+    run.rec("inf norm", norm_inf)
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def lenet_cnn_functional_training(run):
+    torch, nn, F = run.torch, run.nn, run.F
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.bn = nn.BatchNorm2d(16)
+            self.fc1 = nn.Linear(16 * 4 * 4, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+            self.dropout = nn.Dropout(0.25)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.conv1(x)))
+            x = F.max_pool2d(F.relu(self.bn(self.conv2(x))), 2)
+            x = torch.flatten(x, 1)
+            x = F.relu(self.fc1(x))
+            x = F.dropout(x, p=0.0, training=self.training)
+            x = F.relu(self.fc2(x))
+            return F.log_softmax(self.fc3(x), dim=1)
+
+    net = run.sync(Net())
+    run.rec("repr", repr(net))
+    images = run.t(numpy_data(30, 8, 1, 28, 28))
+    labels = run.t(np.random.default_rng(31).integers(0, 10, 8))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    net.dropout.p = 0.0
+    for _ in range(3):
+        optimizer.zero_grad()
+        output = net(images)
+        loss = F.nll_loss(output, labels)
+        loss.backward()
+        optimizer.step()
+        run.rec("loss", loss.item())
+    run.rec("running_mean", net.bn.running_mean)
+    run.rec("running_var", net.bn.running_var)
+    run.rec("nbt", net.bn.num_batches_tracked)
+    net.eval()
+    with torch.no_grad():
+        out = net(images)
+    run.rec("eval out", out)
+    run.rec("conv1 grad", net.conv1.weight.grad)
+    run.rec("training flags", [m.training for m in net.modules()])
+
+
+@scenario()
+def dropout_train_eval(run):
+    torch, nn = run.torch, run.nn
+    drop = nn.Dropout(p=0.5)
+    x = torch.ones(1000, 100)
+    y = drop(x)
+    run.rec("kept values", sorted(set(np.unique(y.numpy()).tolist())))
+    run.rec("kept fraction ~0.5", bool(abs((y != 0).float().mean().item() - 0.5) < 0.02))
+    drop.eval()
+    run.rec("eval identity", torch.equal(drop(x), x))
+    run.rec("repr", repr(nn.Dropout(0.3)))
+    run.rec("repr inplace", repr(nn.Dropout(0.3, inplace=True)))
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.2))
+    model.eval()
+    run.rec("child eval", model[1].training)
+    model.train()
+    run.rec("child train", model[1].training)
+    run.rec("train returns", model.train() is model)
+    run.rec("eval returns", model.eval() is model)
+
+
+@scenario()
+def summary_vs_torchinfo(run):
+    nn = run.nn
+    if run.is_torch:
+        from torchinfo import summary
+    else:
+        summary = run.torch.summary
+
+    class MyModel(nn.Module):
+        def __init__(self):
+            super(MyModel, self).__init__()
+            self.fc1 = nn.Linear(2, 20)
+            self.fc2 = nn.Linear(20, 12)
+            self.fc3 = nn.Linear(12, 1)
+            self.relu = nn.ReLU()
+            self.sigmoid = nn.Sigmoid()
+
+        def forward(self, x):
+            x = self.relu(self.fc1(x))
+            x = self.relu(self.fc2(x))
+            x = self.sigmoid(self.fc3(x))
+            return x
+
+    run.rec("seed", str(summary(MyModel(), input_size=(2,), verbose=0)))
+    cnn = nn.Sequential(
+        nn.Conv2d(3, 16, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(16, 32, kernel_size=3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Dropout(0.5), nn.Linear(32 * 8 * 8, 10))
+    run.rec("cnn", str(summary(cnn, input_size=(16, 3, 32, 32), verbose=0)))
+    run.rec("cnn cols", str(summary(
+        cnn, input_size=(1, 3, 32, 32), verbose=0,
+        col_names=["input_size", "output_size", "num_params", "kernel_size", "mult_adds"])))
+    cnn[0].requires_grad_(False)
+    run.rec("frozen", str(summary(cnn, (2, 3, 32, 32), verbose=0, depth=1)))
+    emb = nn.Sequential(nn.Embedding(100, 8), nn.Flatten(), nn.Linear(8 * 5, 2))
+    run.rec("embedding", str(summary(emb, input_size=(4, 5), dtypes=[run.torch.long],
+                                     verbose=0)))
+
+
+@scenario()
+def module_api_idioms(run):
+    torch, nn = run.torch, run.nn
+
+    class Block(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(c, c) for _ in range(2)])
+            self.heads = nn.ModuleDict({"a": nn.Linear(c, 1), "b": nn.Linear(c, 2)})
+            self.register_buffer("steps", torch.zeros(1))
+            self.scale = nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = torch.relu(layer(x)) + x
+            self.steps += 1
+            return {k: h(x) * self.scale for k, h in self.heads.items()}
+
+    model = Block(4)
+    run.sync(model)
+    run.rec("repr", repr(model))
+    run.rec("names", [n for n, _ in model.named_parameters()])
+    run.rec("buffers", [n for n, _ in model.named_buffers()])
+    run.rec("modules", [n for n, _ in model.named_modules()])
+    run.rec("children", [type(c).__name__ for c in model.children()])
+    run.rec("state keys", list(model.state_dict().keys()))
+    out = model(run.t(numpy_data(40, 3, 4)))
+    run.rec("out", out)
+    run.rec("steps", model.steps)
+    run.rec("len modulelist", len(model.layers))
+    run.rec("getitem", repr(model.layers[-1]))
+    run.rec("in dict", "a" in model.heads)
+    run.rec("keys", list(model.heads.keys()))
+    handles = []
+    seen = []
+    handles.append(model.layers[0].register_forward_hook(
+        lambda m, i, o: seen.append(tuple(o.shape))))
+    model(run.t(numpy_data(41, 2, 4)))
+    handles[0].remove()
+    model(run.t(numpy_data(41, 2, 4)))
+    run.rec("hook", seen)
+    run.rec("double", model.double().scale.dtype)
+    run.rec("float", model.float().layers[0].weight.dtype)
+    run.rec("get_submodule", repr(model.get_submodule("heads.b")))
+    sd = model.state_dict()
+    run.rec("state_dict detached", sd["scale"].requires_grad)
+    run.raises("missing attr", lambda: model.nonexistent)
+    run.raises("assign before init", lambda: BadInit(nn))
+    model.extra = nn.Linear(1, 1)
+    run.rec("late add", [n for n, _ in model.named_children()])
+    del model.extra
+    run.rec("after del", [n for n, _ in model.named_children()])
+
+
+class BadInit:
+    def __init__(self, nn):
+        class Bad(nn.Module):
+            def __init__(self):
+                self.fc = nn.Linear(1, 1)
+                super().__init__()
+
+        Bad()
+
+
+@scenario()
+def losses_zoo(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    logits = run.t(numpy_data(50, 6, 4), requires_grad=True)
+    target = run.t([0, 3, 1, 2, 3, 0])
+    run.rec("ce", nn.CrossEntropyLoss()(logits, target))
+    run.rec("ce smoothing", nn.CrossEntropyLoss(label_smoothing=0.1)(logits, target))
+    run.rec("ce weight", nn.CrossEntropyLoss(weight=run.t([1.0, 2.0, 0.5, 1.0]))(logits, target))
+    run.rec("ce ignore", F.cross_entropy(logits, run.t([0, -100, 1, 2, -100, 0])))
+    run.rec("ce none", F.cross_entropy(logits, target, reduction="none"))
+    run.rec("ce probs", F.cross_entropy(logits, F.softmax(run.t(numpy_data(51, 6, 4)), dim=1)))
+    run.rec("nll", nn.NLLLoss()(nn.LogSoftmax(dim=1)(logits), target))
+    p = torch.sigmoid(run.t(numpy_data(52, 6)))
+    y = run.t([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+    run.rec("bce", F.binary_cross_entropy(p, y))
+    run.rec("bce logits", nn.BCEWithLogitsLoss(pos_weight=run.t([2.0]))(logits[:, 0], y))
+    run.rec("mse", F.mse_loss(logits[:, 0], y))
+    run.rec("l1", nn.L1Loss(reduction="sum")(logits[:, 0], y))
+    run.rec("smooth l1", nn.SmoothL1Loss()(logits[:, 0], y))
+    run.rec("huber", nn.HuberLoss(delta=0.5)(logits[:, 0], y))
+    run.rec("kl", nn.KLDivLoss(reduction="batchmean")(F.log_softmax(logits, 1),
+                                                      F.softmax(logits.detach() * 2, 1)))
+    total = nn.CrossEntropyLoss()(logits, target) + F.mse_loss(logits[:, 0], y)
+    total.backward()
+    run.rec("grad", logits.grad)
+    seg = run.t(numpy_data(53, 2, 3, 4, 4))
+    seg_t = run.t(np.random.default_rng(54).integers(0, 3, (2, 4, 4)))
+    run.rec("ce 4d", F.cross_entropy(seg, seg_t))
+    run.rec("repr", repr(nn.CrossEntropyLoss()))
+    run.rec("mse broadcast warn shape", F.mse_loss(logits[:, :1], y.view(-1, 1)))
+
+
+@scenario(xfail="QA_REPORT #1")
+def reproducibility_snippet(run):
+    torch = run.torch
+    torch.manual_seed(42)
+    torch.cuda.manual_seed_all(42)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    run.rec("count", torch.cuda.device_count())
+
+
+@scenario(xfail="QA_REPORT #3")
+def sort_topk_unique(run):
+    torch = run.torch
+    output = run.t(numpy_data(60, 4, 6))
+    target = run.t([0, 5, 2, 1])
+    _, pred = output.topk(3, 1, True, True)
+    correct = pred.eq(target.view(-1, 1).expand_as(pred))
+    run.rec("top3", correct.any(dim=1).float().sum())
+    run.rec("sort", torch.sort(output[0], descending=True))
+    run.rec("argsort", output.argsort(dim=1))
+    run.rec("unique", torch.unique(run.t([3, 1, 3, 2])))
+    run.rec("tril", torch.tril(torch.ones(3, 3)))
+
+
+@scenario(xfail="QA_REPORT #4")
+def legacy_tensor_types(run):
+    torch = run.torch
+    run.rec("FloatTensor", torch.FloatTensor([1, 2]))
+    run.rec("LongTensor", torch.LongTensor([1, 2]))
+    run.rec("isinstance", isinstance(torch.zeros(2), torch.FloatTensor))
+
+
+@scenario(xfail="QA_REPORT #5")
+def return_types_repr(run):
+    torch = run.torch
+    m = run.t([[1.0, 5.0], [3.0, 2.0]])
+    run.rec("print max", str(torch.max(m, 1)))
+    run.rec("print min", repr(m.min(dim=0)))
+
+
+@scenario(xfail="QA_REPORT #6")
+def grad_fn_names(run):
+    x = run.t([1.0, 2.0], requires_grad=True)
+    run.rec("sum", type((x * 2).sum().grad_fn).__name__)
+    run.rec("mul", type(x * 2).__name__ and type((x * 2).grad_fn).__name__)
+    run.rec("print", str((x + 1).grad_fn).split(" object")[0])
+    run.rec("next", len((x * 2).sum().grad_fn.next_functions))
+
+
+@scenario()
+def custom_dataset_and_loader(run):
+    torch, data = run.torch, run.data
+
+    class NumpyDataset(data.Dataset):
+        def __init__(self, n):
+            rng = np.random.default_rng(70)
+            self.x = rng.standard_normal((n, 3)).astype(np.float32)
+            self.y = rng.integers(0, 2, n)
+
+        def __len__(self):
+            return len(self.x)
+
+        def __getitem__(self, idx):
+            return self.x[idx], int(self.y[idx])
+
+    ds = NumpyDataset(10)
+    loader = data.DataLoader(ds, batch_size=4)
+    batches = list(loader)
+    run.rec("n batches", len(batches))
+    run.rec("first", batches[0])
+    run.rec("last shape", batches[-1][0].shape)
+    run.rec("label dtype", batches[0][1].dtype)
+    run.rec("drop_last", len(data.DataLoader(ds, batch_size=4, drop_last=True)))
+
+    class DictDataset(data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return {"image": torch.full((2, 2), float(i)), "label": i, "name": f"s{i}",
+                    "score": i * 0.5, "arr": np.arange(2) + i}
+
+    batch = next(iter(data.DataLoader(DictDataset(), batch_size=3)))
+    run.rec("dict batch", batch)
+    x = torch.arange(20, dtype=torch.float32).view(10, 2)
+    y = torch.arange(10)
+    ds2 = data.TensorDataset(x, y)
+    run.rec("len ds", len(ds2))
+    run.rec("item", ds2[3])
+    run.rec("slice", ds2[2:4])
+    shuffled = list(data.DataLoader(ds2, batch_size=3, shuffle=True))
+    run.rec("shuffle covers", sorted(torch.cat([b[1] for b in shuffled]).tolist()))
+    run.rec("shuffle sizes", [len(b[1]) for b in shuffled])
+    train, val = data.random_split(ds2, [8, 2])
+    run.rec("split lens", (len(train), len(val)))
+    a, b, c = data.random_split(ds2, [0.5, 0.3, 0.2], generator=torch.Generator().manual_seed(1))
+    run.rec("frac lens", (len(a), len(b), len(c)))
+    sub = data.Subset(ds2, [0, 5, 9])
+    run.rec("subset", next(iter(data.DataLoader(sub, batch_size=10))))
+    run.rec("concat len", len(data.ConcatDataset([ds2, sub])))
+    coll = data.DataLoader(ds2, batch_size=4, collate_fn=lambda b: [s[1].item() for s in b])
+    run.rec("collate_fn", list(coll))
+    seen = [(i, inputs.shape, labels) for i, (inputs, labels) in
+            enumerate(data.DataLoader(ds2, batch_size=4))]
+    run.rec("enumerate", seen[-1])
+    run.rec("batch_size attr", data.DataLoader(ds2, batch_size=4).batch_size)
+    run.rec("dataset attr", len(data.DataLoader(ds2, batch_size=4).dataset))
+    run.rec("default batch", next(iter(data.DataLoader(ds2)))[0].shape)
+    run.rec("None batch", next(iter(data.DataLoader(ds2, batch_size=None)))[0].shape)
+    w = data.WeightedRandomSampler([0.0, 1.0, 0.0], num_samples=4, replacement=True)
+    run.rec("weighted", list(w))
+    run.rec("seq sampler", list(data.SequentialSampler(range(3))))
+    run.rec("batch sampler", list(data.BatchSampler(range(5), 2, drop_last=False)))
+    workers = data.DataLoader(ds2, batch_size=5, num_workers=0, pin_memory=False)
+    run.rec("workers", [b[1] for b in workers])
+
+
+@scenario(rtol=1e-4, atol=1e-6)
+def checkpoint_resume_training(run):
+    torch, nn = run.torch, run.nn
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 1))
+    run.sync(model)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+    x = run.t(numpy_data(80, 16, 5))
+    y = run.t(numpy_data(81, 16, 1))
+
+    def step():
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss.item()
+
+    first = [step() for _ in range(3)]
+    buffer = io.BytesIO()
+    torch.save({"epoch": 3, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict()}, buffer)
+    buffer.seek(0)
+    ckpt = torch.load(buffer)
+    model2 = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 1))
+    model2.load_state_dict(ckpt["model"])
+    opt2 = torch.optim.Adam(model2.parameters(), lr=1e-2, weight_decay=1e-4)
+    opt2.load_state_dict(ckpt["optimizer"])
+    sched2 = torch.optim.lr_scheduler.CosineAnnealingLR(opt2, T_max=10)
+    sched2.load_state_dict(ckpt["scheduler"])
+    model, opt, sched = model2, opt2, sched2
+    second = [step() for _ in range(3)]
+    run.rec("losses", first + second)
+    run.rec("lr", sched.get_last_lr())
+    run.rec("opt state step", opt.state_dict()["state"][0]["step"])
+    run.rec("exp_avg", opt.state_dict()["state"][1]["exp_avg"])
+    run.rec("opt sd groups", ckpt["optimizer"]["param_groups"][0]["params"])
+    run.rec("sched sd", {k: v for k, v in ckpt["scheduler"].items()
+                         if k in ("last_epoch", "T_max", "eta_min", "_last_lr")})
+
+
+@scenario(rtol=1e-5, atol=1e-7)
+def lr_schedulers_zoo(run):
+    torch, nn = run.torch, run.nn
+    out = {}
+
+    def make():
+        return torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1, momentum=0.9)
+
+    def trace(opt, sched, n=12, metric=None):
+        lrs = []
+        for epoch in range(n):
+            opt.step()
+            if metric is None:
+                sched.step()
+            else:
+                sched.step(metric[epoch])
+            lrs.append(opt.param_groups[0]["lr"])
+        return lrs
+
+    o = make()
+    out["multistep"] = trace(o, torch.optim.lr_scheduler.MultiStepLR(o, [3, 7], gamma=0.1))
+    o = make()
+    out["exp"] = trace(o, torch.optim.lr_scheduler.ExponentialLR(o, 0.9))
+    o = make()
+    out["lambda"] = trace(o, torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.95 ** e))
+    o = make()
+    out["onecycle"] = trace(o, torch.optim.lr_scheduler.OneCycleLR(
+        o, max_lr=0.5, steps_per_epoch=4, epochs=3))
+    o = make()
+    out["onecycle momentum"] = o.param_groups[0]["momentum"]
+    o = make()
+    out["warm restarts"] = trace(o, torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        o, T_0=4, T_mult=2, eta_min=1e-3))
+    o = make()
+    warm = torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=3)
+    cos = torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=8)
+    out["sequential"] = trace(o, torch.optim.lr_scheduler.SequentialLR(
+        o, [warm, cos], milestones=[3]))
+    o = make()
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(o, mode="min", factor=0.5, patience=1)
+    out["plateau"] = trace(o, plateau, metric=[1.0, 0.9, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7,
+                                               0.8, 0.9, 1.0, 1.1])
+    o = make()
+    out["poly"] = trace(o, torch.optim.lr_scheduler.PolynomialLR(o, total_iters=5, power=2.0))
+    o = make()
+    s = torch.optim.lr_scheduler.StepLR(o, 2)
+    out["step state"] = {k: v for k, v in s.state_dict().items()
+                         if k in ("step_size", "gamma", "last_epoch", "base_lrs", "_last_lr")}
+    out["initial_lr"] = o.param_groups[0]["initial_lr"]
+    run.rec("lrs", out)
+
+
+@scenario(rtol=1e-5, atol=1e-7)
+def optimizers_zoo(run):
+    torch, nn = run.torch, run.nn
+    configs = [
+        ("SGD", dict(lr=0.1)),
+        ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+        ("Adam", dict(lr=1e-2)),
+        ("Adam", dict(lr=1e-2, amsgrad=True, weight_decay=0.1)),
+        ("AdamW", dict(lr=1e-2)),
+        ("RMSprop", dict(lr=1e-2, momentum=0.5, centered=True)),
+        ("Adagrad", dict(lr=0.1)),
+        ("Adamax", dict(lr=0.01)),
+        ("NAdam", dict(lr=0.01)),
+    ]
+    x = run.t(numpy_data(90, 8, 3))
+    y = run.t(numpy_data(91, 8, 2))
+    for i, (name, kwargs) in enumerate(configs):
+        model = run.sync(nn.Linear(3, 2), f"m{i}")
+        opt = getattr(torch.optim, name)(model.parameters(), **kwargs)
+        for _ in range(5):
+            opt.zero_grad()
+            ((model(x) - y) ** 2).mean().backward()
+            opt.step()
+        run.rec(f"{name} {kwargs}", model.weight)
+        run.rec(f"{name} repr", repr(opt))
+
+
+@scenario()
+def save_whole_model(run):
+    torch, nn = run.torch, run.nn
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    run.sync(model)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "m.pt")
+        torch.save(model.state_dict(), path)
+        sd = torch.load(path, map_location=torch.device("cpu"))
+        run.rec("map_location device", list(sd.keys()))
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+        run.rec("values", sd["0.weight"])
+        run.rec("dtype", sd["0.weight"].dtype)
+        run.rec("requires_grad", sd["0.weight"].requires_grad)
+        run.rec("type", type(sd).__name__)
+        torch.save({"w": [1, 2.5, "a"], "t": (torch.arange(3),)}, path)
+        run.rec("nested", torch.load(path))
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def resnet_block_inplace(run):
+    torch, nn, F = run.torch, run.nn, run.F
+
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, in_planes, planes, stride=1):
+            super().__init__()
+            self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or in_planes != planes:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False),
+                    nn.BatchNorm2d(planes))
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += self.shortcut(identity)
+            out = self.relu(out)
+            return out
+
+    class TinyResNet(nn.Module):
+        def __init__(self, num_classes=5):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False),
+                                      nn.BatchNorm2d(8), nn.ReLU(inplace=True))
+            self.layer1 = BasicBlock(8, 8)
+            self.layer2 = BasicBlock(8, 16, stride=2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(16, num_classes)
+
+        def forward(self, x):
+            x = self.layer2(self.layer1(self.stem(x)))
+            x = self.avgpool(x)
+            x = x.view(x.size(0), -1)
+            return self.fc(x)
+
+    model = run.sync(TinyResNet())
+    run.rec("repr", repr(model))
+    x = run.t(numpy_data(100, 4, 3, 12, 12))
+    target = run.t([0, 1, 4, 2])
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), target)
+        loss.backward()
+        opt.step()
+        run.rec("loss", loss.item())
+    run.rec("stem grad", model.stem[0].weight.grad)
+    model.eval()
+    with torch.no_grad():
+        run.rec("eval", model(x))
+    feature_extractor = nn.Sequential(*list(model.children())[:-1])
+    run.rec("features", feature_extractor(x).shape)
+    model.fc = nn.Linear(model.fc.in_features, 10)
+    run.rec("replaced", repr(model.fc))
+    convs = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    run.rec("convs", convs)
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def gan_step(run):
+    torch, nn = run.torch, run.nn
+    G = nn.Sequential(nn.Linear(4, 16), nn.LeakyReLU(0.2, inplace=True), nn.Linear(16, 6),
+                      nn.Tanh())
+    D = nn.Sequential(nn.Linear(6, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Sigmoid())
+    run.sync(G, "G")
+    run.sync(D, "D")
+    criterion = nn.BCELoss()
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = run.t(numpy_data(110, 8, 6))
+    z = run.t(numpy_data(111, 8, 4))
+    for _ in range(3):
+        real_labels = torch.ones(8, 1)
+        fake_labels = torch.zeros(8, 1)
+        opt_d.zero_grad()
+        fake = G(z)
+        d_loss = criterion(D(real), real_labels) + criterion(D(fake.detach()), fake_labels)
+        d_loss.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        g_loss = criterion(D(fake), real_labels)
+        g_loss.backward()
+        opt_g.step()
+        run.rec("losses", (d_loss.item(), g_loss.item()))
+    run.rec("G", G[2].weight)
+    run.rec("repr", repr(G))
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def vae_step(run):
+    torch, nn, F = run.torch, run.nn, run.F
+
+    class VAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(16, 8)
+            self.fc21 = nn.Linear(8, 2)
+            self.fc22 = nn.Linear(8, 2)
+            self.fc3 = nn.Linear(2, 8)
+            self.fc4 = nn.Linear(8, 16)
+
+        def encode(self, x):
+            h1 = F.relu(self.fc1(x))
+            return self.fc21(h1), self.fc22(h1)
+
+        def reparameterize(self, mu, logvar, eps):
+            std = torch.exp(0.5 * logvar)
+            return mu + eps * std
+
+        def decode(self, z):
+            return torch.sigmoid(self.fc4(F.relu(self.fc3(z))))
+
+        def forward(self, x, eps):
+            mu, logvar = self.encode(x.view(-1, 16))
+            return self.decode(self.reparameterize(mu, logvar, eps)), mu, logvar
+
+    model = run.sync(VAE())
+    x = run.t(np.random.default_rng(120).random((6, 4, 4)).astype(np.float32))
+    eps = run.t(numpy_data(121, 6, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    recon, mu, logvar = model(x, eps)
+    bce = F.binary_cross_entropy(recon, x.view(-1, 16), reduction="sum")
+    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    loss = bce + kld
+    loss.backward()
+    opt.step()
+    run.rec("loss", loss.item())
+    run.rec("fc21 grad", model.fc21.weight.grad)
+    run.rec("randn_like", torch.randn_like(mu).shape)
+
+
+@scenario()
+def attention_by_hand(run):
+    torch, nn, F = run.torch, run.nn, run.F
+
+    class SelfAttention(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.qkv = nn.Linear(d, 3 * d)
+            self.d = d
+
+        def forward(self, x, mask=None):
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+            scores = q @ k.transpose(-2, -1) / math.sqrt(self.d)
+            if mask is not None:
+                scores = scores.masked_fill(mask == 0, -1e9)
+            attn = F.softmax(scores, dim=-1)
+            return torch.matmul(attn, v), attn
+
+    model = run.sync(SelfAttention(4))
+    x = run.t(numpy_data(130, 2, 3, 4), requires_grad=True)
+    mask = torch.tril(torch.ones(3, 3)) if hasattr(torch, "tril") else None
+    mask = run.t([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    out, attn = model(x, mask)
+    run.rec("out", out)
+    run.rec("attn", attn)
+    out.sum().backward()
+    run.rec("x grad", x.grad)
+    run.rec("bmm", torch.bmm(attn, out.detach()).shape)
+    pos = torch.arange(0, 3).unsqueeze(1).float()
+    div = torch.exp(torch.arange(0, 4, 2).float() * (-math.log(10000.0) / 4))
+    pe = torch.zeros(3, 4)
+    pe[:, 0::2] = torch.sin(pos * div)
+    pe[:, 1::2] = torch.cos(pos * div)
+    run.rec("positional", pe)
+    emb = nn.Embedding(10, 4, padding_idx=0)
+    run.sync(emb, "emb")
+    tokens = run.t([[1, 2, 0], [3, 0, 0]])
+    e = emb(tokens)
+    lengths = (tokens != 0).sum(dim=1, keepdim=True)
+    run.rec("mean pool", e.sum(dim=1) / lengths)
+    run.rec("emb repr", repr(emb))
+
+
+@scenario()
+def tensor_python_interplay(run):
+    torch = run.torch
+    loss = run.t(0.123456)
+    run.rec("format 0-dim", f"{loss:.4f}")
+    run.rec("format item", f"{loss.item():.4f}")
+    run.rec("shape eq tuple", torch.zeros(2, 3).shape == (2, 3))
+    run.rec("list shape", list(torch.zeros(2, 3).shape))
+    run.rec("shape slice", torch.zeros(2, 3, 4).shape[1:])
+    run.rec("view star", torch.zeros(2, 3, 4).view(*torch.zeros(2, 3, 4).shape[:2], -1).shape)
+    run.rec("zeros size", torch.zeros(torch.ones(2, 5).size()).shape)
+    run.rec("rsub", 1 - run.t([0.25]))
+    run.rec("rpow", 2 ** run.t([3.0]))
+    run.rec("rdiv", 1 / run.t([4.0]))
+    run.rec("div zero", run.t([1.0, -1.0, 0.0]) / 0)
+    run.rec("math.sqrt", math.sqrt(run.t(4.0)))
+    run.rec("np sum", float(np.sum(run.t([1.0, 2.0]).numpy())))
+    run.rec("from_numpy float", torch.from_numpy(np.arange(3)).float())
+    run.rec("tensor dtype kw", torch.tensor(np.arange(3), dtype=torch.float32))
+    run.rec("list of arrays", torch.tensor(np.stack([np.ones(2), np.zeros(2)])).dtype)
+    run.rec("unsqueeze 1", torch.tensor([1.0, 0.0]).unsqueeze(1).shape)
+    run.rec("sigmoid round", torch.sigmoid(run.t([-2.0, 0.1, 3.0])).round())
+    run.rec("allclose", torch.allclose(run.t([1.0]), run.t([1.0 + 1e-9])))
+    run.rec("equal", torch.equal(run.t([1, 2]), run.t([1, 2])))
+    run.rec("int max item", type(run.t([3, 9]).max().item()).__name__)
+    run.rec("cat promote", torch.cat([run.t([1]), run.t([2.5])]))
+    run.rec("cat -1", torch.cat([torch.zeros(2, 1), torch.ones(2, 2)], dim=-1))
+    run.rec("iadd int", _iadd_int(run))
+    run.rec("argmax softmax", torch.argmax(run.F.softmax(run.t([[1.0, 3.0, 2.0]]), dim=1), dim=1))
+    run.rec("where scalar", torch.where(run.t([1.0, -1.0]) > 0, 1.0, 0.0))
+    run.rec("clamp tensor", run.t([1.0, 5.0]).clamp(max=run.t([2.0, 2.0])))
+    correct, total = 0, 0
+    for _ in range(2):
+        labels = run.t([1, 0, 1])
+        predicted = run.t([1, 1, 1])
+        total += labels.size(0)
+        correct += (predicted == labels).sum().item()
+    run.rec("accuracy", 100 * correct / total)
+    run.rec("numpy round trip", torch.from_numpy(run.t([1.5]).numpy()).dtype)
+    run.rec("tensor in list sum", sum([run.t(1.0), run.t(2.0)]))
+    run.rec("max of list", max(run.t([1.0, 3.0]).tolist()))
+
+
+def _iadd_int(run):
+    total = run.torch.zeros(3, dtype=run.torch.long)
+    total += run.t([1, 2, 3])
+    return total
+
+
+@scenario()
+def conv_family_shapes(run):
+    _torch, nn, F = run.torch, run.nn, run.F
+    x = run.t(numpy_data(140, 2, 4, 9, 9))
+    layers = [
+        nn.Conv2d(4, 6, 3, stride=2, padding=1),
+        nn.Conv2d(4, 8, (3, 5), padding=(1, 2), dilation=1, groups=2),
+        nn.Conv2d(4, 4, 3, groups=4, padding="same", bias=False),
+        nn.Conv2d(4, 2, 3, padding=1, padding_mode="reflect"),
+        nn.ConvTranspose2d(4, 3, 2, stride=2),
+        nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1),
+        nn.MaxPool2d(3, stride=2, padding=1),
+        nn.MaxPool2d(2, ceil_mode=True),
+        nn.AvgPool2d(2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.AdaptiveMaxPool2d((2, 3)),
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Upsample(size=(5, 5), mode="bilinear", align_corners=False),
+        nn.BatchNorm2d(4),
+        nn.GroupNorm(2, 4),
+        nn.InstanceNorm2d(4),
+        nn.LayerNorm([4, 9, 9]),
+        nn.Dropout2d(0.0),
+        nn.PixelShuffle(2),
+    ]
+    for i, layer in enumerate(layers):
+        run.sync(layer, f"l{i}")
+        run.rec(f"repr {i}", repr(layer))
+        out = layer(x)
+        run.rec(f"out {i}", out)
+    seq = run.t(numpy_data(141, 3, 5, 20))
+    c1 = run.sync(nn.Conv1d(5, 7, 3, padding=1), "c1")
+    run.rec("conv1d", c1(seq))
+    run.rec("maxpool1d", F.max_pool1d(seq, 2).shape)
+    run.rec("bn1d 3d", run.sync(nn.BatchNorm1d(5), "bn1")(seq))
+    run.rec("flatten", nn.Flatten()(x).shape)
+    run.rec("flatten 0", nn.Flatten(0)(x).shape)
+    run.rec("unflatten", nn.Unflatten(1, (2, 2))(x).shape)
+    run.rec("unbatched conv", c1(seq[0]).shape)
+    run.rec("interp", F.interpolate(x, scale_factor=0.5, mode="bilinear").shape)
+    run.rec("pad", F.pad(x, (1, 1, 2, 2), value=0.5).shape)
+    pool, idx = F.max_pool2d(x, 2, return_indices=True)
+    run.rec("indices", idx)
+    run.rec("avgpool pad", F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False))
+
+
+@scenario()
+def activations_zoo(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    x = run.t(np.linspace(-4, 4, 17).astype(np.float32))
+    acts = [nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(), nn.LeakyReLU(0.2), nn.ELU(), nn.SELU(),
+            nn.CELU(), nn.GELU(), nn.GELU(approximate="tanh"), nn.SiLU(), nn.Mish(),
+            nn.Sigmoid(), nn.Tanh(), nn.Hardtanh(), nn.Hardsigmoid(), nn.Hardswish(),
+            nn.Softplus(beta=2), nn.Softsign(), nn.Tanhshrink(), nn.Threshold(0.5, -1.0),
+            nn.PReLU(), nn.Softmin(dim=0), nn.LogSoftmax(dim=0), nn.Identity()]
+    for act in acts:
+        run.rec(repr(act), act(x))
+    run.rec("F.gelu", F.gelu(x))
+    run.rec("F.silu", F.silu(x))
+    run.rec("F.leaky", F.leaky_relu(x, negative_slope=0.1))
+    run.rec("F.elu", F.elu(x, alpha=0.5))
+    run.rec("F.softplus", F.softplus(x))
+    run.rec("torch.tanh", torch.tanh(x))
+    run.rec("F.normalize", F.normalize(x.view(1, -1), dim=1))
+    run.rec("cos sim", F.cosine_similarity(x.view(1, -1), x.view(1, -1).flip(1)))
+
+
+@scenario(xfail="QA_REPORT #8")
+def creation_size_keyword(run):
+    torch = run.torch
+    run.rec("zeros size kw", torch.zeros(size=(2, 3)).shape)
+    run.rec("ones size kw", torch.ones(size=(2,)).shape)
+    run.rec("randn size kw", torch.randn(size=(4,)).shape)
+    run.rec("full", torch.full(size=(2,), fill_value=1.5))
+
+
+@scenario(xfail="QA_REPORT #9")
+def no_numpy_warnings_leak(run):
+    import warnings
+
+    torch = run.torch
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.rec("div zero", run.t([1.0, -1.0, 0.0]) / 0)
+        run.rec("log zero", torch.log(run.t([0.0, 1.0])))
+        e = run.t([0.0, 4.0], requires_grad=True)
+        torch.sqrt(e).sum().backward()
+        run.rec("sqrt grad", e.grad)
+        run.rec("exp big", torch.exp(run.t([100.0])))
+    run.rec("warnings", [str(w.message) for w in caught])
+
+
+@scenario()
+def printing_training_objects(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 2))
+    run.sync(model)
+    x = run.t(numpy_data(150, 4, 3))
+    y = run.t([0, 1, 1, 0])
+    out = model(x)
+    run.rec("bce", repr(nn.BCELoss()(torch.sigmoid(out), torch.ones(4, 2))))
+    run.rec("bcewl", repr(nn.BCEWithLogitsLoss()(out, torch.ones(4, 2))))
+    run.rec("l1", repr(nn.L1Loss()(out, torch.ones(4, 2))))
+    run.rec("mean", repr(out.mean()))
+    run.rec("relu", repr(F.relu(out)))
+    run.rec("view", repr(out.view(-1)))
+    run.rec("softmax", repr(F.softmax(out, dim=1)))
+    run.rec("add", repr(out + 1))
+    run.rec("param", repr(model[0].bias))
+    run.rec("weight", str(model[0].weight))
+    run.rec("state_dict", repr(model.state_dict()))
+    loss = nn.CrossEntropyLoss()(out, y)
+    loss.backward()
+    run.rec("grad", repr(model[0].weight.grad))
+    run.rec("params list", [p.shape for p in model.parameters()])
+    run.rec("print(x.shape)", str(x.shape))
+    run.rec("print dtype", str(x.dtype))
+    run.rec("no_grad out", repr(model(x).detach()))
+    with torch.no_grad():
+        run.rec("under no_grad", repr(model(x)))
+    run.rec("long", repr(run.t([[1, 20000], [-3, 4]])))
+    run.rec("1e-8", repr(run.t([1e-8, 1.0])))
+    run.rec("1e8", repr(run.t([1e8, 1.0])))
+    run.rec("int-valued floats", repr(run.t([1.0, 100.0, -5.0])))
+    run.rec("mixed sci", repr(run.t([0.00001, 123456.0])))
+    run.rec("f64 grad", repr(run.t(np.array([0.5]), requires_grad=True)))
+    run.rec("f16", repr(run.t([0.5, 1.25]).half()))
+    run.rec("i32", repr(run.t(np.array([1, 2], dtype=np.int32))))
+    run.rec("bool 2d", repr(run.t([[True, False]])))
+    run.rec("3d", repr(torch.arange(24.0).view(2, 3, 4)))
+    run.rec("empty float", repr(torch.zeros(0)))
+    run.rec("empty long", repr(torch.zeros(0, dtype=torch.long)))
+    run.rec("modulelist repeated", repr(nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])))
+    run.rec("sequential repeated", repr(nn.Sequential(*[nn.ReLU() for _ in range(3)])))
+    run.rec("nested", repr(nn.Sequential(nn.Sequential(nn.Linear(1, 1)), nn.ModuleDict(
+        {"a": nn.ReLU()}))))
+    run.rec("empty seq", repr(nn.Sequential()))
+    run.rec("paramlist", repr(nn.ParameterList([nn.Parameter(torch.zeros(2, 3))])))
+
+
+@scenario()
+def set_printoptions_precision(run):
+    torch = run.torch
+    x = run.t([0.123456789, 1.5, -2.25])
+    torch.set_printoptions(precision=2)
+    try:
+        run.rec("p2", repr(x))
+        torch.set_printoptions(sci_mode=False)
+        run.rec("nosci", repr(run.t([1e-6, 1.0])))
+    finally:
+        torch.set_printoptions(profile="default")
+    run.rec("restored", repr(x))
+
+
+@scenario(xfail="QA_REPORT #10")
+def grad_fn_in_printed_tensors(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    model = run.sync(nn.Linear(3, 2))
+    x = run.t(numpy_data(150, 4, 3))
+    out = model(x)
+    run.rec("print out", repr(out))
+    run.rec("ce", repr(nn.CrossEntropyLoss()(out, run.t([0, 1, 1, 0]))))
+    run.rec("mse", repr(F.mse_loss(out, torch.zeros(4, 2))))
+    run.rec("index", repr(out[0]))
+    run.rec("matmul", repr(x @ model.weight.t()))
+
+
+@scenario(rtol=1e-4, atol=1e-6)
+def best_model_copy_and_manual_sgd(run):
+    import copy
+    import pickle
+
+    torch, nn = run.torch, run.nn
+    model = run.sync(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)))
+    best_wts = copy.deepcopy(model.state_dict())
+    clone = copy.deepcopy(model)
+    run.rec("deepcopy independent", clone[0].weight is not model[0].weight)
+    run.rec("deepcopy param type", type(clone[0].weight).__name__)
+    run.rec("deepcopy requires_grad", clone[0].weight.requires_grad)
+    x = run.t(numpy_data(160, 8, 3))
+    y = run.t(numpy_data(161, 8, 1))
+    lr = 0.1
+    for _ in range(3):
+        loss = ((model(x) - y) ** 2).mean()
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for param in model.parameters():
+                param -= lr * param.grad
+    run.rec("manual sgd", model[0].weight)
+    run.rec("best unchanged", best_wts["0.weight"])
+    model.load_state_dict(best_wts)
+    run.rec("restored", model(x))
+    run.rec("clone same out", torch.allclose(clone(x), model(x)))
+    restored = pickle.loads(pickle.dumps(model))
+    run.rec("pickle", restored(x))
+    sd = model.state_dict()
+    sd["0.bias"].fill_(0.0)
+    run.rec("state_dict shares storage", model[0].bias)
+    accum = 2
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    for i in range(4):
+        loss = ((model(x[i * 2:(i + 1) * 2]) - y[i * 2:(i + 1) * 2]) ** 2).mean() / accum
+        loss.backward()
+        if (i + 1) % accum == 0:
+            opt.step()
+            opt.zero_grad()
+    run.rec("accumulated", model[2].weight)
+
+
+@scenario()
+def weight_tying_and_shared(run):
+    _torch, nn = run.torch, run.nn
+
+    class TiedLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Embedding(7, 4)
+            self.decoder = nn.Linear(4, 7, bias=False)
+            self.decoder.weight = self.encoder.weight
+
+        def forward(self, tokens):
+            return self.decoder(self.encoder(tokens))
+
+    model = TiedLM()
+    run.sync(model)
+    run.rec("params", [n for n, _ in model.named_parameters()])
+    run.rec("count", sum(p.numel() for p in model.parameters()))
+    run.rec("state keys", list(model.state_dict().keys()))
+    out = model(run.t([[1, 2, 3]]))
+    out.sum().backward()
+    run.rec("grad", model.encoder.weight.grad)
+    shared = nn.Linear(2, 2)
+    seq = nn.Sequential(shared, nn.ReLU(), shared)
+    run.rec("shared params", len(list(seq.parameters())))
+    run.rec("shared modules", [n for n, _ in seq.named_modules()])
+    run.rec("shared keys", list(seq.state_dict().keys()))
+
+
+@scenario()
+def hooks_and_grad_modes(run):
+    torch, nn = run.torch, run.nn
+    model = run.sync(nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1)))
+    activations = {}
+
+    def get_activation(name):
+        def hook(model, input, output):
+            activations[name] = output.detach()
+        return hook
+
+    handle = model[1].register_forward_hook(get_activation("relu"))
+    x = run.t(numpy_data(170, 2, 3))
+    model(x)
+    run.rec("activation", activations["relu"])
+    handle.remove()
+    grads = []
+    h = model[0].weight.register_hook(lambda g: grads.append(g.clone()))
+    model(x).sum().backward()
+    run.rec("tensor hook", grads[0])
+    h.remove()
+    doubled = run.t([1.0, 2.0], requires_grad=True)
+    doubled.register_hook(lambda g: g * 2)
+    (doubled * 3).sum().backward()
+    run.rec("hook modifies", doubled.grad)
+    pre = model.register_forward_pre_hook(lambda m, inp: (inp[0] * 0,))
+    run.rec("pre hook", model(x))
+    pre.remove()
+
+    @torch.no_grad()
+    def evaluate(m, data):
+        return m(data)
+
+    run.rec("decorated", evaluate(model, x).requires_grad)
+    with torch.inference_mode():
+        run.rec("inference", model(x).requires_grad)
+    with torch.set_grad_enabled(False):
+        run.rec("set_grad_enabled ctx", model(x).requires_grad)
+    run.rec("after", model(x).requires_grad)
+    bwd = []
+    hb = model[2].register_full_backward_hook(lambda m, gi, go: bwd.append(go[0].shape))
+    model(x).sum().backward()
+    run.rec("backward hook", bwd)
+    hb.remove()
+    x2 = run.t(numpy_data(171, 1, 3), requires_grad=True)
+    score = model(x2)[0, 0]
+    score.backward()
+    run.rec("saliency", x2.grad.abs())
+
+
+@scenario()
+def dtype_conversions_of_models(run):
+    torch, nn = run.torch, run.nn
+    model = run.sync(nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)))
+    model.eval()
+    x = run.t(numpy_data(180, 4, 3))
+    d = model.double()
+    run.rec("double", d(x.double()))
+    run.rec("nbt dtype", d[1].num_batches_tracked.dtype)
+    run.rec("rm dtype", d[1].running_mean.dtype)
+    h = model.half()
+    run.rec("half weight", h[0].weight.dtype)
+    f = model.float()
+    run.rec("float out", f(x))
+    run.rec("to dtype", model.to(torch.float64)[0].weight.dtype)
+    model.float()
+    run.raises("mixed dtype", lambda: model(x.double()))
+    run.rec("x.to(model dtype)", model(x.to(next(model.parameters()).dtype)))
+    run.rec("type_as", x.long().type_as(x).dtype)
+    run.rec("param device", str(next(model.parameters()).device))
+
+
+def _summary_fn(run):
+    if run.is_torch:
+        from torchinfo import summary
+
+        return summary
+    return run.torch.summary
+
+
+@scenario()
+def summary_more_models(run):
+    import contextlib
+
+    torch, nn = run.torch, run.nn
+    summary = _summary_fn(run)
+    mlp = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                        nn.Linear(64, 10), nn.Softmax(dim=1))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        result = summary(mlp, input_size=(1, 784))
+    run.rec("printed", printed.getvalue())
+    run.rec("str", str(result))
+    run.rec("total", result.total_params)
+    run.rec("trainable", result.trainable_params)
+    bn = nn.Sequential(
+        nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(256, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(128, 10), nn.Softmax(dim=1))
+    run.rec("bn", str(summary(bn, input_size=(32, 784), verbose=0)))
+    run.rec("bn nothing", str(summary(bn, verbose=0)))
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2))
+            self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 5 * 5, 8))
+            self.extra = nn.Parameter(torch.zeros(3))
+
+        def forward(self, x):
+            return self.head(self.features(x)) + self.extra.sum()
+
+    enc = Encoder()
+    x = run.t(numpy_data(190, 2, 1, 12, 12))
+    run.rec("input_data", str(summary(enc, input_data=x, verbose=0)))
+    run.rec("depth1 var_names", str(summary(enc, input_data=x, depth=1, verbose=0,
+                                            row_settings=("var_names",))))
+    run.rec("depth depth-idx ascii", str(summary(
+        enc, input_size=(2, 1, 12, 12), verbose=0,
+        row_settings=("depth", "ascii_only"), col_names=("output_size", "num_params",
+                                                         "params_percent", "trainable"))))
+
+
+@pytest.mark.parametrize("scenario_fn, rtol, atol", SCENARIOS)
+def test_scenario_matches_torch(scenario_fn, rtol, atol):
+    found = run_scenario(scenario_fn, rtol, atol)
+    assert not found, "\n".join(found)
