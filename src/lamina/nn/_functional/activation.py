@@ -169,8 +169,15 @@ class Gelu(Primitive):
             t = saved
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
             return grad * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * d_inner), None
-        density = np.exp(-0.5 * a * a) * _INV_SQRT_2PI
-        return grad * (saved + a * density), None
+        # d/dx x Phi(x) = Phi(x) + x phi(x); one buffer, updated in place
+        slope = a * a
+        slope *= -0.5
+        slope = np.exp(slope)
+        slope *= _INV_SQRT_2PI
+        slope *= a
+        slope += saved
+        slope *= grad
+        return slope, None
 
 
 class Silu(Primitive):
@@ -183,7 +190,13 @@ class Silu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, s = ctx.saved_tensors
-        return grad * (s * (1 + a * (1 - s)))
+        # s (1 + a (1 - s)), in one buffer
+        slope = 1 - s
+        slope *= a
+        slope += 1
+        slope *= s
+        slope *= grad
+        return slope
 
 
 class Mish(Primitive):
@@ -196,7 +209,13 @@ class Mish(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, t = ctx.saved_tensors
-        return grad * (t + a * _sigmoid(a) * (1 - t * t))
+        # t + a sigmoid(a) (1 - t^2), in one buffer
+        slope = 1 - t * t
+        slope *= a
+        slope *= _sigmoid(a)
+        slope += t
+        slope *= grad
+        return slope
 
 
 class Softplus(Primitive):
