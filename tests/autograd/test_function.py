@@ -144,12 +144,19 @@ def test_dispatch_hook_sees_every_primitive_call():
     assert {"Matmul", "Add", "Relu", "Sum"} <= set(seen)
 
 
-def test_next_functions_describe_the_graph():
-    x = lamina.ones(2, requires_grad=True)
-    y = (x * 2).sum()
-    node, index = y.grad_fn.next_functions[0]
-    assert node.name() == "MulBackward0" and index == 0
-    assert node.next_functions[0][0] == "AccumulateGrad"
+def test_next_functions_and_node_types_describe_the_graph_like_torch():
+    x, tx = lamina.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    y, ty = (x * 2).sum(), (tx * 2).sum()
+    assert type(y.grad_fn).__name__ == type(ty.grad_fn).__name__ == "SumBackward0"
+    assert repr(y.grad_fn).startswith("<SumBackward0 object at 0x")
+    assert len(y.grad_fn.next_functions) == len(ty.grad_fn.next_functions) == 1
+    (node, index), = y.grad_fn.next_functions
+    assert type(node).__name__ == node.name() == "MulBackward0" and index == 0
+    (leaf, _), = node.next_functions
+    assert leaf.name() == "AccumulateGrad" and leaf.variable is x
+    z = x * lamina.ones(2)  # a tensor that needs no gradient shows as (None, 0)
+    assert [f is None for f, _ in z.grad_fn.next_functions] == [
+        f is None for f, _ in (tx * torch.ones(2)).grad_fn.next_functions]
 
 
 def test_node_names_follow_torch_and_a_forward_may_rename_its_node():
@@ -165,6 +172,7 @@ def test_node_names_follow_torch_and_a_forward_may_rename_its_node():
 
     x, tx = lamina.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
     assert Pick.apply(x).grad_fn.name() == tx[0].grad_fn.name()
+    assert type(Pick.apply(x).grad_fn).__name__ == "SelectBackward0"
     for ours, theirs in [(x + 1, tx + 1), (x * 2, tx * 2), (x.sum(), tx.sum()),
                          (x.exp(), tx.exp()), (x.double(), tx.double())]:
         assert ours.grad_fn.name() == theirs.grad_fn.name()

@@ -30,7 +30,7 @@ def _topological_order(roots):
         while stack:
             node, edges = stack[-1]
             for edge in edges:
-                if edge is None or edge[0] is None or id(edge[0]) in seen:
+                if not edge or edge[0] is None or id(edge[0]) in seen:
                     continue
                 child = edge[0]
                 seen.add(id(child))
@@ -93,7 +93,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, inputs=None):
                     capture[key] = _accumulate(capture[key], grad)
         input_grads = node.run_backward(slots, retain_graph)
         for edge, grad in zip(node.edges, input_grads):
-            if edge is None or grad is None:
+            if not edge or grad is None:
                 continue
             parent, index, leaf = edge[0], edge[1], edge[2]
             uses[id(grad)] = uses.get(id(grad), 0) + 1

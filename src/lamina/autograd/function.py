@@ -76,7 +76,7 @@ class Node:
 
     def name(self) -> str:
         """torch's name for this node's class, e.g. `AddBackward0` or `MyFunctionBackward`."""
-        return self.grad_fn_name or self.function._grad_fn_name()
+        return type(self).__name__
 
     # -- what forward may call on ctx -------------------------------------------------------
     def save_for_backward(self, *values):
@@ -111,10 +111,11 @@ class Node:
     # -- the graph, as torch exposes it -------------------------------------------------------
     @property
     def next_functions(self):
-        """(node, output index) per argument; a leaf's gradient sink shows as 'AccumulateGrad'."""
+        """(node, output index) per tensor argument, as torch: None for a tensor that needs no
+        gradient, an AccumulateGrad for a leaf."""
         return tuple(
-            (None, 0) if edge is None else (edge[0] or "AccumulateGrad", edge[1])
-            for edge in self.edges
+            (None, 0) if edge is None else (edge[0] or AccumulateGrad(edge[2]), edge[1])
+            for edge in self.edges if edge != ()
         )
 
     def register_hook(self, hook):
@@ -162,7 +163,7 @@ class Node:
             self._freed = True
         input_grads = []
         for edge, grad in zip(edges, result):
-            if edge is None or grad is None:
+            if not edge or grad is None:
                 input_grads.append(None)
                 continue
             if type(grad) is not np.ndarray:
@@ -200,6 +201,37 @@ class Node:
                 )
             grad = grad.astype(dtype)
         return grad
+
+
+class AccumulateGrad:
+    """Where a leaf's gradient goes, as listed in `next_functions`; `.variable` is the leaf."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+# One Node subclass per node name, so `type(y.grad_fn).__name__` reads `MulBackward0` as in
+# torch. Made on first use and cached; layouts are identical, so a node can switch class.
+_NODE_TYPES: dict = {}
+_NAMED_TYPES: dict = {}
+
+
+def _node_type(function, name=None) -> type:
+    name = name or function._grad_fn_name()
+    node_type = _NAMED_TYPES.get(name)
+    if node_type is None:
+        node_type = _NAMED_TYPES[name] = type(name, (Node,), {"__slots__": ()})
+    if name == function._grad_fn_name():
+        _NODE_TYPES[function] = node_type
+    return node_type
 
 
 def _has_none(values) -> bool:
@@ -371,13 +403,16 @@ def _record(cls, args, kwargs):
                               a._array.shape, a._array.dtype))
                 needs.append(True)
                 continue
+            edges.append(None)
         else:
             values.append(a)
-        edges.append(None)
+            edges.append(())  # not a tensor: left out of next_functions
         needs.append(False)
-    node = Node(cls, edges, tuple(needs))
+    node = (_NODE_TYPES.get(cls) or _node_type(cls))(cls, edges, tuple(needs))
     if cls._on_arrays:
         out = cls.forward(node, *values, **kwargs)
+        if node.grad_fn_name is not None:
+            node.__class__ = _node_type(cls, node.grad_fn_name)
         if type(out) is np.ndarray:  # the common case: one array out
             t = _wrap(out)
             if cls.is_view:
@@ -393,6 +428,8 @@ def _record(cls, args, kwargs):
     else:
         with no_grad():
             out = cls.forward(node, *args, **kwargs)
+        if node.grad_fn_name is not None:
+            node.__class__ = _node_type(cls, node.grad_fn_name)
     multiple = type(out) is tuple
     results = []
     for index, o in enumerate(out if multiple else (out,)):
