@@ -134,3 +134,11 @@ def test_in_place_fills_keep_dtype():
         w.uniform_()
     with lamina.no_grad():
         w.normal_()
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_size_keyword_like_torch(name):
+    ours, theirs = getattr(lamina, name)(size=(2, 3)), getattr(torch, name)(size=(2, 3))
+    assert ours.shape == tuple(theirs.shape) and ours.dtype == lamina.float32
+    with pytest.raises(TypeError, match="both positionally and as size="):
+        getattr(lamina, name)(2, size=(2, 3))

@@ -15,8 +15,13 @@ from lamina._tensor import Tensor, _wrap
 from lamina.random import _rng
 
 
-def _shape_args(size, op="tensor"):
-    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(Size); sizes may be 0-d tensors."""
+def _shape_args(size, op="tensor", keyword=None):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]), f(Size) and f(size=(2, 3)); sizes may be 0-d
+    tensors."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{op}() got the size both positionally and as size=")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     shape = tuple(builtins.int(s) for s in size)
@@ -113,23 +118,23 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _wrap(ndarray)
 
 
-def _filled(make, size, dtype, device, requires_grad, op):
-    shape, numpy_dtype = _shape_args(size, op), _float_dtype(dtype)
+def _filled(make, size, keyword, dtype, device, requires_grad, op):
+    shape, numpy_dtype = _shape_args(size, op, keyword), _float_dtype(dtype)
     if _on_meta(device):
         return _meta(shape, numpy_dtype, requires_grad)
     return _finish(make(shape, dtype=numpy_dtype), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(np.zeros, size, dtype, device, requires_grad, "zeros")
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(np.zeros, shape, size, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(np.ones, size, dtype, device, requires_grad, "ones")
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(np.ones, shape, size, dtype, device, requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _filled(np.empty, size, dtype, device, requires_grad, "empty")
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _filled(np.empty, shape, size, dtype, device, requires_grad, "empty")
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -220,9 +225,9 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     numpy_dtype = _float_dtype(dtype)
-    shape = _shape_args(size, "randn")
+    shape = _shape_args(shape, "randn", size)
     if _on_meta(device):
         return _meta(shape, numpy_dtype, requires_grad)
     rng = _rng(generator)
@@ -233,9 +238,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(array, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     numpy_dtype = _float_dtype(dtype)
-    shape = _shape_args(size, "rand")
+    shape = _shape_args(shape, "rand", size)
     if _on_meta(device):
         return _meta(shape, numpy_dtype, requires_grad)
     rng = _rng(generator)
