@@ -14,11 +14,19 @@ def _shape_error(op, a, b, detail):
     )
 
 
+def _product(a, b):
+    """a @ b; np.dot for matrices, because np.matmul leaves BLAS for a transposed operand
+    with a dimension of 1 (the weight gradient at batch size 1 ran ~8x slower)."""
+    if a.ndim == 2 and b.ndim == 2:
+        return np.dot(a, b)
+    return np.matmul(a, b)
+
+
 class Matmul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return _product(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -33,10 +41,10 @@ class Matmul(Primitive):
         vector_b = b.ndim == 1
         if vector_b:
             b, grad = b[:, None], np.expand_dims(grad, -1)
-        grad_a = np.matmul(grad, np.swapaxes(b, -1, -2)) if need_a else None
+        grad_a = _product(grad, np.swapaxes(b, -1, -2)) if need_a else None
         grad_b = None
         if need_b:
-            grad_b = np.matmul(np.swapaxes(a, -1, -2), grad)
+            grad_b = _product(np.swapaxes(a, -1, -2), grad)
             if vector_b:
                 grad_b = grad_b[..., 0]
         return grad_a, grad_b
@@ -111,7 +119,7 @@ class Linear(Primitive):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x @ weight.T
+        out = _product(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -120,12 +128,12 @@ class Linear(Primitive):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        grad_x = grad @ weight if need_x else None
+        grad_x = _product(grad, weight) if need_x else None
         grad_w = grad_b = None
         if need_w or need_b:
             g2 = grad.reshape(-1, grad.shape[-1])
             if need_w:
-                grad_w = g2.T @ x.reshape(-1, x.shape[-1])
+                grad_w = np.dot(g2.T, x.reshape(-1, x.shape[-1]))
             if need_b:
                 grad_b = g2.sum(0)
         return grad_x, grad_w, grad_b
