@@ -259,3 +259,18 @@ def test_digits_style_cnn_follows_torchs_loss_curve():
                 curve.append(loss.item())
     np.testing.assert_allclose(curves[0], curves[1], rtol=0, atol=1e-4)
     assert curves[0][-1] < curves[0][0]
+
+
+def test_fit_over_a_stream_without_length_shows_progress(tmp_path):
+    points, labels = _xor(64)
+
+    class Stream(lamina.utils.data.IterableDataset):
+        def __iter__(self):
+            return zip(lamina.from_numpy(points), lamina.from_numpy(labels))
+
+    model = _seed_mlp(nn)
+    stream = io.StringIO()
+    history = lamina.fit(model, DataLoader(Stream(), batch_size=16), nn.BCELoss(),
+                         lamina.optim.SGD(model.parameters(), 0.1), epochs=2, stream=stream)
+    assert len(history["loss"]) == 2
+    assert "Epoch 2/2" in stream.getvalue()  # tqdm's bar, or the plain line without tqdm
