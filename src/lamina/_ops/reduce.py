@@ -36,7 +36,12 @@ def _expand_back(grad, shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced axes."""
     if axes is not None and not keepdim:
         grad = np.expand_dims(grad, axes)
-    return np.broadcast_to(grad, shape)
+    if math.prod(shape) > 65536:
+        return np.broadcast_to(grad, shape)  # a view: no memory pass over a large input
+    # small: filling a new array is several times cheaper than np.broadcast_to's Python code
+    out = np.empty(shape, grad.dtype)
+    out[...] = grad
+    return out
 
 
 class Sum(Primitive):
