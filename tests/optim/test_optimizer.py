@@ -243,3 +243,16 @@ def test_numpy_float64_hyperparameters_keep_float32_and_torchs_numbers(ours, the
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
         for key, value in opt_ours.state[p].items():
             assert value.dtype == lamina.float32, key
+
+
+def test_load_state_dict_fills_options_missing_from_an_older_checkpoint():
+    w = _leaf(2)
+    w.grad = lamina.ones(2)
+    saved = copy.deepcopy(SGD([_leaf(2)], lr=0.1, momentum=0.9).state_dict())
+    for key in ("nesterov", "maximize", "dampening"):
+        del saved["param_groups"][0][key]
+    opt = SGD([w], lr=0.5)
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["nesterov"] is False and opt.param_groups[0]["lr"] == 0.1
+    opt.step()
+    np.testing.assert_array_equal(w.detach().numpy(), np.float32([-0.1, -0.1]))

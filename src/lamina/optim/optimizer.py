@@ -239,6 +239,8 @@ class Optimizer:
                 state[param] = {name: _cast_state(param, name, v) for name, v in value.items()}
         for group, saved in zip(groups, saved_groups):
             saved["params"] = group["params"]
+            for key, default in self.defaults.items():  # checkpoints from older versions
+                saved.setdefault(key, default)
             if "param_names" in group and "param_names" not in saved:
                 saved["param_names"] = group["param_names"]
         self.state = state
