@@ -68,3 +68,12 @@ def test_bad_arguments_exit_with_a_message(capsys):
 def test_default_run_reaches_97_percent_with_the_cnn(tmp_path):
     results = digits.main(["--model", "cnn", "--no-progress", "--save-dir", str(tmp_path)])
     assert results[0]["test_accuracy"] >= 0.97
+
+
+def test_same_seed_same_run(tmp_path):
+    def run():
+        result = digits.main(["--epochs", "1", "--model", "cnn", "--no-progress", "--save-dir",
+                              str(tmp_path), "--seed", "4"])[0]
+        return result["history"], result["test_accuracy"]
+
+    assert run() == run()
