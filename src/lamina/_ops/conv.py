@@ -1,15 +1,16 @@
 """Convolution and transposed convolution as GEMMs over im2col columns.
 
-Layout. The columns of one sample (C, H, W) form a matrix (C*kh*kw, Ho*Wo): a row per
-(input channel, kernel offset), a column per output pixel. A convolution is then one GEMM per
-sample (and group), weight(O, C*kh*kw) @ columns, whose result is already in (N, O, Ho, Wo)
-order; each gradient is the same kind of product. NumPy's matmul runs the per-sample GEMMs in
-one C loop. Building the columns is one strided copy of the padded input (no Python loop);
-scattering them back (col2im) loops over the kh*kw kernel offsets only.
+Layout. The columns of an input (N, C, H, W) form one matrix (C*kh*kw, N*Ho*Wo): a row per
+(input channel, kernel offset), a column per output pixel of every sample. A convolution is
+then one GEMM weight(O, C*kh*kw) @ columns per group, and each gradient is one GEMM too.
+Building the columns is one strided copy of the padded input (no Python loop); scattering them
+back (col2im) loops over the kh*kw kernel offsets only. The (O, N*Ho*Wo) result is turned into
+(N, O, Ho, Wo) by one copy that also adds the bias.
 
-(Measured on the seeds' CNN: per-sample GEMMs beat one (C*kh*kw, N*Ho*Wo) GEMM, whose result
-needs a transposing copy, and computing rows Wp wide to get longer copy runs lost more in the
-GEMM and the crop than it saved.)
+(Measured on the seeds' CNN: one GEMM per sample saves that copy and was ~10% cheaper in CPU
+time with one BLAS thread, but with OpenBLAS's default threads its hundreds of small calls made
+a training step several times slower in wall time on a busy machine. Computing the forward rows
+Wp wide, for longer copy runs, lost more in the GEMM and the crop than it saved.)
 
 A transposed convolution is the input-gradient of a convolution (and the other way round), so
 both layers share the same three GEMMs and the same im2col/col2im.
@@ -53,29 +54,29 @@ def _padded(x: np.ndarray, g: _Geometry) -> np.ndarray:
 
 
 def _im2col(x: np.ndarray, g: _Geometry) -> np.ndarray:
-    """The columns (n, c*kh*kw, ho*wo) of x (n, c, h, w); see the module docstring."""
+    """The columns (c*kh*kw, n*ho*wo) of x (n, c, h, w); see the module docstring."""
     buffer = _padded(x, g)
     item = buffer.itemsize
     plane = g.rows * g.wp * item
     windows = np.ndarray(
-        (g.n, g.c, g.kh, g.kw, g.ho, g.wo), buffer.dtype, buffer, 0,
-        (g.c * plane, plane, g.dh * g.wp * item, g.dw * item, g.sh * g.wp * item, g.sw * item),
+        (g.c, g.kh, g.kw, g.n, g.ho, g.wo), buffer.dtype, buffer, 0,
+        (plane, g.dh * g.wp * item, g.dw * item, g.c * plane, g.sh * g.wp * item, g.sw * item),
     )
-    return windows.reshape(g.n, g.c * g.kh * g.kw, g.ho * g.wo)  # the one copy
+    return windows.reshape(g.c * g.kh * g.kw, g.n * g.ho * g.wo)  # the one copy
 
 
 def _col2im(columns: np.ndarray, g: _Geometry) -> np.ndarray:
-    """Sum columns (n, c*kh*kw, ho*wo) back onto the input (n, c, h, w): im2col's adjoint."""
+    """Sum columns (c*kh*kw, n*ho*wo) back onto the input (n, c, h, w): im2col's adjoint."""
     buffer = np.zeros((g.n, g.c, g.rows, g.wp), dtype=columns.dtype)
     item = buffer.itemsize
     plane = g.rows * g.wp * item
     strides = (g.c * plane, plane, g.sh * g.wp * item, g.sw * item)
-    pieces = columns.reshape(g.n, g.c, g.kh, g.kw, g.ho, g.wo)
+    pieces = columns.reshape(g.c, g.kh, g.kw, g.n, g.ho, g.wo)
     for i in range(g.kh):
         for j in range(g.kw):
             offset = (i * g.dh * g.wp + j * g.dw) * item
             target = np.ndarray((g.n, g.c, g.ho, g.wo), buffer.dtype, buffer, offset, strides)
-            target += pieces[:, :, i, j]
+            target += pieces[:, i, j].transpose(1, 0, 2, 3)
     return buffer[:, :, g.top:g.top + g.h, g.left:g.left + g.w]
 
 
@@ -90,64 +91,70 @@ def _input_gradient(weight2: np.ndarray, grad: np.ndarray, g: _Geometry,
     if g.sh != 1 or g.sw != 1:
         return _col2im(_weight_transposed_times(weight2, _to_columns(grad, g), groups), g)
     n, o = grad.shape[:2]
-    wide = np.zeros((n, o, g.ho, g.wp), dtype=grad.dtype)
-    wide[..., :g.wo] = grad
-    columns = _weight_transposed_times(weight2, wide.reshape(n, o, g.ho * g.wp), groups)
+    run = g.ho * g.wp
+    wide = np.zeros((o, n, g.ho, g.wp), dtype=grad.dtype)
+    wide[..., :g.wo] = grad.transpose(1, 0, 2, 3)
+    columns = _weight_transposed_times(weight2, wide.reshape(o, n * run), groups)
     # one spare row: the runs of the last kernel offsets reach (kw-1)*dw past the last row
     buffer = np.zeros((g.n, g.c, g.rows + 1, g.wp), dtype=grad.dtype)
     planes = buffer.reshape(g.n, g.c, -1)
-    pieces = columns.reshape(g.n, g.c, g.kh, g.kw, g.ho * g.wp)
-    run = g.ho * g.wp
+    pieces = columns.reshape(g.c, g.kh, g.kw, g.n, run)
     for i in range(g.kh):
         for j in range(g.kw):
             start = i * g.dh * g.wp + j * g.dw
-            planes[:, :, start:start + run] += pieces[:, :, i, j]
+            planes[:, :, start:start + run] += pieces[:, i, j].transpose(1, 0, 2)
     return buffer[:, :, g.top:g.top + g.h, g.left:g.left + g.w]
 
 
 def _to_columns(y: np.ndarray, g: _Geometry) -> np.ndarray:
-    """An output-shaped (n, o, ho, wo) array as GEMM operand (n, o, ho*wo)."""
-    return np.ascontiguousarray(y).reshape(y.shape[0], y.shape[1], g.ho * g.wo)
+    """An output-shaped (n, o, ho, wo) array as GEMM operand (o, n*ho*wo)."""
+    return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(y.shape[1], -1)
 
 
 def _from_columns(columns: np.ndarray, g: _Geometry, bias) -> np.ndarray:
-    """A fresh GEMM result (n, o, ho*wo) as (n, o, ho, wo), bias added in place."""
-    n, o = columns.shape[:2]
-    out = columns.reshape(n, o, g.ho, g.wo)
-    if bias is not None:
-        out += bias.reshape(o, 1, 1)
+    """A fresh GEMM result (o, n*ho*wo) as a C-contiguous (n, o, ho, wo), plus bias."""
+    o = columns.shape[0]
+    view = columns.reshape(o, g.n, g.ho, g.wo).transpose(1, 0, 2, 3)
+    if g.n == 1:  # already in order: no copy
+        if bias is not None:
+            view += bias.reshape(o, 1, 1)
+        return view
+    out = np.empty((g.n, o, g.ho, g.wo), dtype=columns.dtype)
+    if bias is None:
+        np.copyto(out, view)
+    else:
+        np.add(view, bias.reshape(o, 1, 1), out=out)
     return out
 
 
-# The three GEMMs, per sample and group: y = W @ cols, dW = sum(dy @ cols.T), dcols = W.T @ dy.
-# Per-sample products write y straight in (N, C, H, W) order: measured faster here than one
-# big GEMM whose (C, N*H*W) result then has to be transposed.
+# The three GEMMs, one per group: y = W @ cols, dW = dy @ cols.T, dcols = W.T @ dy. A few big
+# GEMMs rather than one per sample: OpenBLAS hands each call to its threads, and hundreds of
+# small calls per step spent more time waking and waiting for them than multiplying.
 def _weight_times(weight2: np.ndarray, columns: np.ndarray, groups: int) -> np.ndarray:
     if groups == 1:
-        return np.matmul(weight2, columns)
-    (o, k), n = weight2.shape, columns.shape[0]
+        return weight2 @ columns
+    o, k = weight2.shape
     return np.matmul(weight2.reshape(groups, o // groups, k),
-                     columns.reshape(n, groups, k, -1)).reshape(n, o, -1)
+                     columns.reshape(groups, k, -1)).reshape(o, -1)
 
 
 def _weight_gradient(grad_columns: np.ndarray, columns: np.ndarray, groups: int) -> np.ndarray:
-    # computed transposed, (k, o) per sample: OpenBLAS runs this orientation faster here
-    n, o = grad_columns.shape[:2]
+    # computed transposed, (k, o): OpenBLAS runs this orientation faster here
     if groups == 1:
-        return np.matmul(columns, grad_columns.transpose(0, 2, 1)).sum(0).T
-    k = columns.shape[1] // groups
-    product = np.matmul(columns.reshape(n, groups, k, -1),
-                        grad_columns.reshape(n, groups, o // groups, -1).transpose(0, 1, 3, 2))
-    return product.sum(0).transpose(0, 2, 1).reshape(o, k)
+        return (columns @ grad_columns.T).T
+    o, k = grad_columns.shape[0], columns.shape[0] // groups
+    product = np.matmul(columns.reshape(groups, k, -1),
+                        grad_columns.reshape(groups, o // groups, -1).transpose(0, 2, 1))
+    return product.transpose(0, 2, 1).reshape(o, k)
 
 
 def _weight_transposed_times(weight2: np.ndarray, grad_columns: np.ndarray,
                              groups: int) -> np.ndarray:
     if groups == 1:
-        return np.matmul(weight2.T, grad_columns)
-    (o, k), n = weight2.shape, grad_columns.shape[0]
+        return weight2.T @ grad_columns
+    o, k = weight2.shape
     return np.matmul(weight2.reshape(groups, o // groups, k).transpose(0, 2, 1),
-                     grad_columns.reshape(n, groups, o // groups, -1)).reshape(n, groups * k, -1)
+                     grad_columns.reshape(groups, o // groups, -1)).reshape(groups * k, -1)
 
 
 def _as_2d(x: np.ndarray, weight: np.ndarray):
