@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lamina._ops import elementwise, shape
+from lamina._ops import elementwise, selection, shape
 from lamina._tensor import Tensor
 from lamina.autograd.function import dispatch_hook
 from lamina.autograd.grad_mode import _enabled
@@ -120,7 +120,7 @@ def clamp_(input, min=None, max=None):
         isinstance(min, float) or isinstance(max, float))
     if (min is None and max is None) or not (numbers and keeps_kind and _direct(input)):
         return input._assign(elementwise.clamp(input, min, max))
-    elementwise.clip_array(input._array, min, max, out=input._array)
+    selection.clip_array(input._array, min, max, out=input._array)
     input._vc[0] += 1
     return input
 
