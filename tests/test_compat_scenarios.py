@@ -2009,3 +2009,171 @@ def test_fresh_program_matches_torch(name):
     ours = _run_fresh(source.replace("torch", "lamina"))
     assert ours[0] == theirs[0], ours[1]
     assert ours[1].replace("lamina", "torch") == theirs[1]
+
+
+@scenario(xfail="QA_REPORT #13")
+def common_utilities_missing(run):
+    torch = run.torch
+    # (torch.compile is also missing; left out here because importing torch's compiler is slow)
+    labels = run.t([0, 2, 2, 1, 2])
+    counts = torch.bincount(labels)
+    run.rec("bincount", counts)
+    run.rec("class weights", 1.0 / counts.float())
+    run.rec("byte", (run.t([0.2, 0.9]) * 255).byte())
+    run.rec("median", torch.median(run.t([3.0, 1.0, 2.0])))
+    xs, ys = torch.meshgrid(torch.arange(2), torch.arange(3), indexing="ij")
+    run.rec("meshgrid", (xs, ys))
+    run.rec("isin", torch.isin(labels, run.t([2])))
+    torch.testing.assert_close(run.t([1.0]), run.t([1.0]))
+    run.rec("tile", run.t([1, 2]).tile((2,)))
+
+
+@scenario(xfail="QA_REPORT #14")
+def lstm_text_classifier(run):
+    nn = run.nn
+
+    class TextClassifier(nn.Module):
+        def __init__(self, vocab, embed, hidden, classes):
+            super().__init__()
+            self.embedding = nn.Embedding(vocab, embed, padding_idx=0)
+            self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+            self.fc = nn.Linear(hidden, classes)
+
+        def forward(self, x):
+            output, (hidden, cell) = self.lstm(self.embedding(x))
+            return self.fc(hidden[-1])
+
+    model = run.sync(TextClassifier(20, 4, 5, 2))
+    run.rec("repr", repr(model))
+    tokens = run.t([[1, 5, 7, 0], [3, 3, 2, 9]])
+    out = model(tokens)
+    run.rec("out", out)
+
+
+@scenario(xfail="QA_REPORT #14")
+def transformer_and_padding_layers(run):
+    nn, F = run.nn, run.F
+    layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0,
+                                       batch_first=True)
+    run.sync(layer, "enc")
+    x = run.t(numpy_data(210, 2, 3, 8))
+    run.rec("encoder layer", layer(x))
+    mha = run.sync(nn.MultiheadAttention(8, 2, batch_first=True), "mha")
+    run.rec("mha", mha(x, x, x)[0])
+    run.rec("sdpa", F.scaled_dot_product_attention(x, x, x))
+    img = run.t(numpy_data(211, 1, 2, 4, 4))
+    run.rec("reflection pad", nn.ReflectionPad2d(1)(img))
+    run.rec("zero pad", nn.ZeroPad2d((1, 0, 1, 0))(img).shape)
+
+
+@scenario(rtol=1e-4, atol=1e-6)
+def unused_params_and_param_groups(run):
+    torch, nn = run.torch, run.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used = nn.Linear(3, 2)
+            self.unused = nn.Linear(3, 2)  # defined, never called: grad stays None
+            self.frozen = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.frozen(self.used(x))
+
+    model = run.sync(Net())
+    model.frozen.requires_grad_(False)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.1,
+                           weight_decay=0.01)
+    x = run.t(numpy_data(220, 4, 3))
+    for _ in range(2):
+        opt.zero_grad()
+        model(x).pow(2).sum().backward()
+        opt.step()
+    run.rec("unused untouched", model.unused.weight)
+    run.rec("used", model.used.weight)
+    run.rec("state keys", sorted(opt.state_dict()["state"].keys()))
+    model.frozen.requires_grad_(True)
+    opt.add_param_group({"params": model.frozen.parameters(), "lr": 0.01})
+    run.rec("groups", [(g["lr"], len(g["params"]), g["weight_decay"]) for g in opt.param_groups])
+    opt.zero_grad()
+    model(x).pow(2).sum().backward()
+    opt.step()
+    run.rec("frozen after unfreeze", model.frozen.weight)
+    sgd = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
+    sgd.zero_grad()
+    model(x).sum().backward()
+    sgd.step()
+    run.rec("sgd with None grads", model.unused.weight)
+    run.raises("empty params", lambda: torch.optim.SGD([], lr=0.1))
+    run.raises("lr negative", lambda: torch.optim.Adam(model.parameters(), lr=-1))
+    run.raises("duplicate params", lambda: torch.optim.SGD(
+        [{"params": model.used.parameters()}, {"params": model.used.parameters()}], lr=0.1))
+
+
+@scenario()
+def loss_shape_pitfalls(run):
+    import warnings
+
+    torch, nn, F = run.torch, run.nn, run.F
+    pred = run.t(numpy_data(230, 4, 1))
+    target = run.t([1.0, 0.0, 1.0, 0.5])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = nn.MSELoss()(pred, target)
+    run.rec("mse broadcast value", value)
+    run.rec("mse broadcast warned", [w.category.__name__ for w in caught])
+    run.raises("bcewl shape", lambda: nn.BCEWithLogitsLoss()(pred, target))
+    run.rec("bcewl squeeze", nn.BCEWithLogitsLoss()(pred.squeeze(1), target))
+    run.rec("bce double", F.binary_cross_entropy(torch.sigmoid(pred).double(),
+                                                 target.view(-1, 1).double()))
+    logits = run.t(numpy_data(231, 4, 3))
+    onehot = F.one_hot(run.t([0, 2, 1, 1]), num_classes=3)
+    run.raises("ce long one-hot", lambda: nn.CrossEntropyLoss()(logits, onehot))
+    run.rec("ce float one-hot", nn.CrossEntropyLoss()(logits, onehot.float()))
+    run.rec("one_hot -1", F.one_hot(run.t([0, 3])))
+    run.rec("nll weight ignore", F.nll_loss(F.log_softmax(logits, 1), run.t([0, 2, -100, 1]),
+                                            weight=run.t([1.0, 2.0, 3.0])))
+    run.rec("ce all ignored", F.cross_entropy(logits, run.t([-100, -100, -100, -100])))
+    run.rec("ce f64", F.cross_entropy(logits.double(), run.t([0, 2, 1, 1])))
+    run.raises("ce target 2d", lambda: F.cross_entropy(logits, run.t([[0], [2], [1], [1]])))
+    run.raises("ce logits 1d", lambda: F.cross_entropy(logits[0], run.t([0, 1, 2])))
+    run.rec("ce unbatched", F.cross_entropy(logits[0], run.t(1)))
+    run.raises("l1 size mismatch", lambda: F.l1_loss(torch.zeros(3), torch.zeros(4)))
+
+
+@scenario()
+def dcgan_weights_init_idiom(run):
+    nn = run.nn
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            nn.init.normal_(m.weight.data, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            nn.init.normal_(m.weight.data, 1.0, 0.02)
+            nn.init.constant_(m.bias.data, 0)
+
+    netG = nn.Sequential(
+        nn.ConvTranspose2d(16, 32, 4, 1, 0, bias=False), nn.BatchNorm2d(32), nn.ReLU(True),
+        nn.ConvTranspose2d(32, 3, 4, 2, 1, bias=False), nn.Tanh())
+    netG.apply(weights_init)
+    run.rec("names", [m.__class__.__name__ for m in netG.modules()])
+    run.rec("type checks", [type(m) is nn.BatchNorm2d for m in netG])
+    run.rec("bn bias", netG[1].bias)
+    run.rec("std ~0.02", bool(abs(netG[0].weight.std().item() - 0.02) < 0.003))
+    run.rec("repr", repr(netG))
+    run.sync(netG)
+    noise = run.t(numpy_data(240, 2, 16, 1, 1))
+    run.rec("fake", netG(noise))
+    run.rec("module path", type(netG[0]).__module__.replace("lamina", "torch").split(".")[:2])
+
+
+@scenario(xfail="QA_REPORT #15")
+def integer_input_to_float_layers(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    features = run.t([[1, 2], [3, 4], [5, 7]])  # e.g. integer columns straight from pandas
+    run.raises("batchnorm1d", lambda: nn.BatchNorm1d(2)(features))
+    run.raises("layernorm", lambda: nn.LayerNorm(2)(features))
+    run.raises("groupnorm", lambda: nn.GroupNorm(1, 2)(features.view(3, 2, 1)))
+    run.raises("batchnorm2d", lambda: nn.BatchNorm2d(1)(torch.arange(16).view(1, 1, 4, 4)))
+    run.raises("mse on ints", lambda: F.mse_loss(run.t([1, 2]), run.t([1, 3])))
