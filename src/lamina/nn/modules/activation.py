@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import lamina
+from lamina._ops import elementwise as _elementwise
+from lamina._ops import softmax as _softmax
 from lamina._tensor import Tensor
+from lamina.autograd.function import _NO_CONTEXT
 from lamina.nn import init as nn_init
 from lamina.nn._functional import activation as F
 from lamina.nn.modules.module import Module
@@ -40,6 +43,9 @@ class ReLU(_Inplace):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input, self.inplace)
+
+    def _array_forward(self, x):
+        return NotImplemented if self.inplace else _elementwise.Relu.forward(_NO_CONTEXT, x)
 
 
 class SELU(_Inplace):
@@ -209,10 +215,16 @@ class Sigmoid(Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
+    def _array_forward(self, x):
+        return _elementwise.Sigmoid.forward(_NO_CONTEXT, x)
+
 
 class Tanh(Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
+
+    def _array_forward(self, x):
+        return _elementwise.Tanh.forward(_NO_CONTEXT, x)
 
 
 class Softsign(Module):
@@ -315,6 +327,11 @@ class Softmax(_SoftmaxFamily):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim, _stacklevel=5)
+
+    def _array_forward(self, x):
+        if self.dim is None or not -x.ndim <= self.dim < max(x.ndim, 1):
+            return NotImplemented  # the implicit-dim warning and range errors: normal path
+        return _softmax.Softmax.forward(_NO_CONTEXT, x, self.dim % max(x.ndim, 1))
 
 
 class LogSoftmax(_SoftmaxFamily):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import lamina
+from lamina._ops.normalization import NormalizeWithStats as _NormalizeWithStats
+from lamina.autograd.function import _NO_CONTEXT
 from lamina.nn import functional as F
 from lamina.nn.modules._errors import expect_dim
 from lamina.nn.modules.module import Module
@@ -98,6 +102,20 @@ class _BatchNorm(_NormBase):
         return F.batch_norm(input, self.running_mean if give else None,
                             self.running_var if give else None, self.weight, self.bias,
                             use_batch_stats, momentum, self.eps)
+
+    def _array_forward(self, x):
+        """Eval with running statistics only (training updates buffers: normal path)."""
+        if (self.training or self.running_mean is None or x.ndim not in self._allowed_ndims
+                or x.shape[1] != self.num_features or x.dtype != self.running_mean._array.dtype):
+            return NotImplemented
+        shape = x.shape if x.ndim == 2 else (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+        param_shape = (1, x.shape[1]) if x.ndim == 2 else (1, x.shape[1], 1)
+        weight, bias = self.weight, self.bias
+        out = _NormalizeWithStats.forward(
+            _NO_CONTEXT, x, None if weight is None else weight._array,
+            None if bias is None else bias._array, self.running_mean._array,
+            self.running_var._array, shape, param_shape, self.eps)
+        return out.reshape(x.shape)
 
 
 class BatchNorm1d(_BatchNorm):

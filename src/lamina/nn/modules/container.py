@@ -12,7 +12,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import chain
 
-from lamina._tensor import Tensor
+from lamina._tensor import Tensor, _wrap
+from lamina.autograd.function import dispatch_hook
+from lamina.autograd.grad_mode import _enabled
 from lamina.nn.modules import _errors
 from lamina.nn.modules.module import Module, _add_indent
 from lamina.nn.parameter import Parameter
@@ -56,8 +58,31 @@ class Sequential(Module):
                 self.add_module(str(index), module)
 
     def forward(self, input):
+        modules = self._modules.values()
+        if not _enabled[0] and type(input) is Tensor and dispatch_hook[0] is None:
+            # Inference: run the layers on bare arrays, wrapping only the result. Any layer
+            # without an array form (or failing on its input) hands over to the normal path
+            # from that layer on, which computes the same numbers or raises the layer's error.
+            array, done = input._array, 0
+            if array.dtype.kind == "f" and array.dtype.itemsize >= 4:
+                for module in modules:
+                    step = module._array_forward
+                    if step is None or module._has_hooks:
+                        break
+                    try:
+                        result = step(array)
+                    except Exception:  # noqa: BLE001 (the normal path re-raises it properly)
+                        break
+                    if result is NotImplemented:
+                        break
+                    array, done = result, done + 1
+            if done:
+                input = _wrap(array)
+                if done == len(modules):
+                    return input
+                modules = list(modules)[done:]
         try:
-            for module in self._modules.values():
+            for module in modules:
                 input = module(input)
         except _errors._RELABELLED_TYPES as error:
             raise _errors.note_source(error, self, module)  # noqa: B904 (same object re-raised)

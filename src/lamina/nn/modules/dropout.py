@@ -26,6 +26,9 @@ class Dropout(_DropoutNd):
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)
 
+    def _array_forward(self, x):
+        return NotImplemented if self.training else x  # eval: the identity, as F.dropout
+
 
 class Dropout1d(_DropoutNd):
     """Zero whole channels of (N, C, L) or (C, L) input in training."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from lamina._tensor import Tensor
 from lamina.nn.modules.module import Module
 
@@ -17,6 +19,16 @@ class Flatten(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return input.flatten(self.start_dim, self.end_dim)
+
+    def _array_forward(self, x):
+        ndim = x.ndim
+        if not (-ndim <= self.start_dim < ndim and -ndim <= self.end_dim < ndim):
+            return NotImplemented  # 0-d input and bad dims: the normal path decides
+        start, end = self.start_dim % ndim, self.end_dim % ndim
+        if start > end:
+            return NotImplemented
+        shape = x.shape
+        return x.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -82,6 +82,12 @@ class Module:
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
 
+    # Inference fast path (used by Sequential under no_grad): a layer may define
+    # `_array_forward(self, x: ndarray) -> ndarray` computing exactly what `forward` computes,
+    # with the same primitive, on a bare array; it returns NotImplemented where it cannot
+    # (training-mode randomness, unusual dtypes), and the normal path takes over.
+    _array_forward = None
+
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         if self._has_hooks:  # one flag, not four dict checks: ~0.2 us per call on busy cores
