@@ -342,3 +342,17 @@ def test_float32_stays_float32_and_results_are_contiguous():
         y = F.conv2d(lamina.randn(2, 3, 6, 7), lamina.randn(4, 3, 3, 3), lamina.randn(4),
                      stride=stride, padding=padding)
         assert y.dtype == lamina.float32 and y.is_contiguous()
+
+
+@pytest.mark.parametrize("layer", [lambda: nn.Conv2d(2, 3, 3), lambda: nn.Conv1d(2, 3, 3),
+                                   lambda: nn.ConvTranspose2d(2, 3, 3)],
+                         ids=["conv2d", "conv1d", "transposed"])
+def test_weight_changed_in_place_before_backward_raises_like_torch(layer):
+    module = layer()
+    spatial = (5,) if isinstance(module, nn.Conv1d) else (5, 5)
+    x = lamina.randn(1, 2, *spatial, requires_grad=True)
+    y = module(x)
+    with lamina.no_grad():
+        module.weight.add_(1)  # as an optimizer step before backward would
+    with pytest.raises(RuntimeError, match="in-place|inplace"):
+        y.sum().backward()

@@ -183,7 +183,7 @@ class Convolution(Primitive):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        x_shape, weight_shape = x.shape, weight.shape
+        x_shape, weight_shape, original = x.shape, weight.shape, weight
         x, weight = _as_2d(x, weight)
         g = _Geometry(x.shape, weight.shape[2:], stride, padding, dilation)
         columns = _im2col(x, g)
@@ -192,12 +192,14 @@ class Convolution(Primitive):
         needs = ctx.needs_input_grad
         if needs:
             ctx.geometry, ctx.groups, ctx.shapes = g, groups, (x_shape, weight_shape)
-            ctx.save_for_backward(weight2 if needs[0] else None, columns if needs[1] else None)
+            # the weight itself, not a view of it, so in-place changes to it are caught
+            ctx.save_for_backward(original if needs[0] else None, columns if needs[1] else None)
         return _restore(out, x_shape, weight_shape)
 
     @staticmethod
     def backward(ctx, grad):
-        weight2, columns = ctx.saved_tensors
+        weight, columns = ctx.saved_tensors
+        weight2 = None if weight is None else weight.reshape(weight.shape[0], -1)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g, groups, (x_shape, weight_shape) = ctx.geometry, ctx.groups, ctx.shapes
         grad = grad.reshape(g.n, -1, g.ho, g.wo)
@@ -221,7 +223,7 @@ class TransposedConvolution(Primitive):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, output):
-        x_shape, weight_shape = x.shape, weight.shape
+        x_shape, weight_shape, original = x.shape, weight.shape, weight
         x, weight = _as_2d(x, weight)
         n, c_in, h, w = x.shape
         c_out = weight.shape[1] * groups
@@ -238,12 +240,14 @@ class TransposedConvolution(Primitive):
             np.add(y, bias.reshape(-1, 1, 1), out=out)
         if needs:
             ctx.geometry, ctx.groups, ctx.shapes = g, groups, (x_shape, weight_shape)
-            ctx.save_for_backward(weight2 if needs[0] else None, x_columns if needs[1] else None)
+            ctx.save_for_backward(original if needs[0] else None,
+                                  x_columns if needs[1] else None)
         return _restore(out, x_shape, weight_shape)
 
     @staticmethod
     def backward(ctx, grad):
-        weight2, x_columns = ctx.saved_tensors
+        weight, x_columns = ctx.saved_tensors
+        weight2 = None if weight is None else weight.reshape(weight.shape[0], -1)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g, groups, (x_shape, weight_shape) = ctx.geometry, ctx.groups, ctx.shapes
         grad = grad.reshape(g.n, g.c, g.h, g.w)
