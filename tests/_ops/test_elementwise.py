@@ -1,4 +1,4 @@
-"""Elementwise ops against torch (values, gradients, shape, dtype) and float64 gradcheck."""
+"""Elementwise, selection and comparison ops against torch (values, gradients), gradcheck."""
 
 from __future__ import annotations
 

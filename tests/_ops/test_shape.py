@@ -1,4 +1,4 @@
-"""Shape ops against torch: values, gradients, views, joins and splits, and their errors."""
+"""Shape ops (shape.py, join.py) against torch: values, gradients, views, joins, splits, errors."""
 
 from __future__ import annotations
 
