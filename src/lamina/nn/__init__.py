@@ -93,6 +93,16 @@ from lamina.nn.modules.pooling import (  # noqa: F401,E402
     MaxPool1d,
     MaxPool2d,
 )
+from lamina.nn.modules.rnn import (  # noqa: F401,E402
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
 from lamina.nn.modules.sparse import Embedding  # noqa: F401,E402
 from lamina.nn.modules.upsampling import (  # noqa: F401,E402
     Upsample,

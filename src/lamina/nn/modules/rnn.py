@@ -1,0 +1,437 @@
+"""Recurrent layers: RNN, LSTM, GRU and their single-step cells, with torch.nn's parameters.
+
+Every layer and direction projects the whole input sequence with one matmul (the big GEMM),
+then runs the recurrence one time step at a time on existing differentiable ops, so autograd
+needs nothing special. Parameter names, shapes and order are torch's (`weight_ih_l0`,
+`bias_hh_l1_reverse`, `weight_hr_l0` with proj_size), so state_dicts interchange.
+
+Gate layouts are torch's: LSTM rows are (input, forget, cell, output), GRU rows are
+(reset, update, new), and GRU keeps `bias_hh`'s new-gate part inside the reset product.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+import lamina
+from lamina._tensor import Tensor
+from lamina.autograd.function import Primitive
+from lamina.nn import init
+from lamina.nn._functional.activation import relu, sigmoid, tanh
+from lamina.nn._functional.dropout import dropout as _dropout
+from lamina.nn._functional.linear import linear
+from lamina.nn.modules._errors import ShapeError, describe, expect_last_dim
+from lamina.nn.modules.module import Module
+from lamina.nn.parameter import Parameter
+
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+class _TimeSteps(Primitive):
+    """Split (L, ...) into its L slices along dim 0 in one node; backward stacks them.
+
+    Indexing step by step would give each step's gradient a full-size zero array, which costs
+    O(L^2) for a sequence of length L.
+    """
+
+    grad_fn_name = "UnbindBackward0"
+
+    @staticmethod
+    def forward(ctx, array):
+        return tuple(array)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return np.stack(grads)
+
+
+def _steps(sequence: Tensor) -> tuple:
+    out = _TimeSteps.apply(sequence)
+    return out if isinstance(out, tuple) else (out,)
+
+
+# ------------------------------------------------------------------------ one time step
+# gates_x is the input's share of the gates (x @ weight_ih.T + bias_ih), already computed.
+def _rnn_step(gates_x, h, weight_hh, bias_hh, nonlinearity):
+    pre = gates_x + linear(h, weight_hh, bias_hh)
+    return relu(pre) if nonlinearity == "relu" else tanh(pre)
+
+
+def _lstm_step(gates_x, h, c, weight_hh, bias_hh, weight_hr):
+    gates = gates_x + linear(h, weight_hh, bias_hh)
+    i, f, g, o = gates.chunk(4, 1)
+    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
+    h = sigmoid(o) * tanh(c)
+    if weight_hr is not None:
+        h = linear(h, weight_hr)
+    return h, c
+
+
+def _gru_step(gates_x, h, weight_hh, bias_hh):
+    gates_h = linear(h, weight_hh, bias_hh)
+    x_r, x_z, x_n = gates_x.chunk(3, 1)
+    h_r, h_z, h_n = gates_h.chunk(3, 1)
+    r = sigmoid(x_r + h_r)
+    z = sigmoid(x_z + h_z)
+    n = tanh(x_n + r * h_n)
+    return n + z * (h - n)  # (1 - z) * n + z * h, one op fewer
+
+
+def _check_rank(module, name: str, value: Tensor, ranks: tuple, what: str) -> None:
+    if value.ndim not in ranks:
+        raise ValueError(f"{describe(module)}: expected {name} to be "
+                         f"{' or '.join(f'{r}D' for r in ranks)}, got {value.ndim}D {what}")
+
+
+# ------------------------------------------------------------------------ multi-layer layers
+class RNNBase(Module):
+    """The shared body of RNN, LSTM and GRU: parameters per layer and direction, and the loop."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
+        super().__init__()
+        if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
+                or not 0 <= dropout <= 1):
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=2)
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
+                            ("num_layers", num_layers), ("proj_size", proj_size)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        self.mode = mode
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first = bias, batch_first
+        self.dropout = float(dropout)
+        self.bidirectional, self.proj_size = bidirectional, proj_size
+        directions = 2 if bidirectional else 1
+        gate_size = _GATES[mode] * hidden_size
+        state_size = proj_size or hidden_size
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else state_size * directions
+            for direction in range(directions):
+                suffix = "_reverse" if direction else ""
+                shapes = [("weight_ih", (gate_size, layer_input)),
+                          ("weight_hh", (gate_size, state_size))]
+                if bias:
+                    shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
+                names = []
+                for stem, shape in shapes:
+                    name = f"{stem}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(lamina.empty(*shape, dtype=dtype,
+                                                               device=device)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # torch draws every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    def flatten_parameters(self) -> None:
+        """A no-op, as torch on CPU: there is no cuDNN weight buffer to compact."""
+
+    @property
+    def all_weights(self) -> list:
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self) -> list:
+        return [getattr(self, name, None) for name in self._flat_weights_names]
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            text += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if self.batch_first is not False:
+            text += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            text += f", bidirectional={self.bidirectional}"
+        return text
+
+    # ---------------------------------------------------------------- forward
+    def forward(self, input: Tensor, hx=None):
+        _check_rank(self, "input", input, (2, 3), "tensor")
+        expect_last_dim(self, input, self.input_size, hint=lambda: (
+            f"input_size should be {input.shape[-1]}, or the input should carry "
+            f"{self.input_size} features in its last dim"))
+        batched = input.ndim == 3
+        if not batched:
+            input = input.unsqueeze(1)  # (L, 1, H_in): the recurrence always runs time-major
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        batch = input.shape[1]
+        states = self._initial_states(hx, batched, batch, input)
+        output, final = self._run(input, states)
+        if not batched:
+            output = output.squeeze(1)
+            final = [state.squeeze(1) for state in final]
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, (tuple(final) if self.mode == "LSTM" else final[0])
+
+    def _state_shapes(self, batch: int) -> list:
+        rows = self.num_layers * (2 if self.bidirectional else 1)
+        if self.mode == "LSTM":
+            return [(rows, batch, self.proj_size or self.hidden_size),
+                    (rows, batch, self.hidden_size)]
+        return [(rows, batch, self.hidden_size)]
+
+    def _initial_states(self, hx, batched: bool, batch: int, input: Tensor) -> list:
+        shapes = self._state_shapes(batch)
+        if hx is None:
+            return [lamina.zeros(*shape, dtype=input.dtype) for shape in shapes]
+        given = list(hx) if self.mode == "LSTM" else [hx]
+        if len(given) != len(shapes):
+            raise RuntimeError(f"{describe(self)}: expected hx as a tuple (h_0, c_0), got "
+                               f"{len(given)} tensor(s)")
+        states = []
+        for index, (state, shape) in enumerate(zip(given, shapes)):
+            rank = 3 if batched else 2
+            if state.ndim != rank:
+                raise RuntimeError(
+                    f"{describe(self)}: for {'batched 3' if batched else 'unbatched 2'}-D "
+                    f"input, hx should also be {rank}-D but got {state.ndim}-D tensor")
+            if not batched:
+                state = state.unsqueeze(1)
+            if tuple(state.shape) != shape:
+                name = f"hx[{index}]" if self.mode == "LSTM" else "hx"
+                expected = shape if batched else (shape[0], shape[2])
+                raise ShapeError(self, f"{name} of shape {expected}",
+                                 tuple(state.squeeze(1).shape if not batched else state.shape),
+                                 hint="states are (num_layers * num_directions, batch, "
+                                      "hidden) and never batch_first")
+            states.append(state)
+        return states
+
+    def _run(self, input: Tensor, states: list):
+        directions = 2 if self.bidirectional else 1
+        per_row = [_steps(state) for state in states]  # row k = layer * directions + direction
+        finals = [[] for _ in states]
+        layer_input = input
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                row = layer * directions + direction
+                weights = [getattr(self, name) for name in self._all_weights[row]]
+                sequence, last = self._direction(layer_input, [s[row] for s in per_row],
+                                                 weights, reverse=direction == 1)
+                outputs.append(sequence)
+                for store, value in zip(finals, last):
+                    store.append(value)
+            layer_input = outputs[0] if directions == 1 else lamina.cat(outputs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = _dropout(layer_input, self.dropout, True)
+        return layer_input, [lamina.stack(store, 0) for store in finals]
+
+    def _direction(self, input: Tensor, state: list, weights: list, reverse: bool):
+        """Run one layer in one direction over (L, N, H_in); return (L, N, H) and final states."""
+        if self.bias:
+            weight_ih, weight_hh, bias_ih, bias_hh, *rest = weights
+        else:
+            (weight_ih, weight_hh, *rest), bias_ih, bias_hh = weights, None, None
+        weight_hr = rest[0] if rest else None
+        steps = _steps(linear(input, weight_ih, bias_ih))
+        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+        outputs = [None] * len(steps)
+        if self.mode == "LSTM":
+            h, c = state
+            for t in order:
+                h, c = _lstm_step(steps[t], h, c, weight_hh, bias_hh, weight_hr)
+                outputs[t] = h
+            last = (h, c)
+        else:
+            (h,) = state
+            for t in order:
+                if self.mode == "GRU":
+                    h = _gru_step(steps[t], h, weight_hh, bias_hh)
+                else:
+                    h = _rnn_step(steps[t], h, weight_hh, bias_hh,
+                                  "relu" if self.mode == "RNN_RELU" else "tanh")
+                outputs[t] = h
+            last = (h,)
+        return lamina.stack(outputs, 0), last
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_(t-1) W_hh^T + b_hh) (or relu), per layer.
+
+    input (L, N, H_in), or (N, L, H_in) with batch_first, or unbatched (L, H_in); h_0
+    (num_layers * num_directions, N, hidden_size). Returns (output, h_n) as torch.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             "'relu'.")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """Long short-term memory over a sequence; hx and the returned state are (h, c) pairs.
+
+    With proj_size > 0, h is projected by weight_hr to proj_size features (and so are the
+    outputs and h_n); c keeps hidden_size.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit over a sequence: n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)
+
+
+# ------------------------------------------------------------------------ cells
+class RNNCellBase(Module):
+    """weight_ih (G, input_size), weight_hh (G, hidden_size) and optional biases, G = k * H."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        gate_size = num_chunks * hidden_size
+        self.weight_ih = Parameter(lamina.empty(gate_size, input_size, dtype=dtype,
+                                                device=device))
+        self.weight_hh = Parameter(lamina.empty(gate_size, hidden_size, dtype=dtype,
+                                                device=device))
+        if bias:
+            self.bias_ih = Parameter(lamina.empty(gate_size, dtype=dtype, device=device))
+            self.bias_hh = Parameter(lamina.empty(gate_size, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            text += f", nonlinearity={self.nonlinearity}"
+        return text
+
+    def _prepare(self, input: Tensor, states: list):
+        """Check shapes; return (input, states) as 2-D and whether the input was batched."""
+        _check_rank(self, "input", input, (1, 2), "input")
+        expect_last_dim(self, input, self.input_size)
+        batched = input.ndim == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        out = []
+        for size, state in zip(self._state_sizes(), states):
+            if state is None:
+                state = lamina.zeros(input.shape[0], size, dtype=input.dtype)
+            else:
+                _check_rank(self, "hidden", state, (1, 2), "hidden")
+                if not batched:
+                    state = state.unsqueeze(0)
+                if tuple(state.shape) != (input.shape[0], size):
+                    raise ShapeError(self, f"hidden of shape ({input.shape[0]}, {size})",
+                                     tuple(state.shape))
+            out.append(state)
+        return input, out, batched
+
+    def _state_sizes(self) -> tuple:
+        return (self.hidden_size,)
+
+
+class RNNCell(RNNCellBase):
+    """One Elman step: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        input, (h,), batched = self._prepare(input, [hx])
+        h = _rnn_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh,
+                      self.bias_hh, self.nonlinearity)
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: returns (h', c') from input and hx = (h, c) (zeros when omitted)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def _state_sizes(self) -> tuple:
+        return (self.hidden_size, self.hidden_size)
+
+    def forward(self, input: Tensor, hx=None):
+        input, (h, c), batched = self._prepare(input, [None, None] if hx is None else list(hx))
+        h, c = _lstm_step(linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
+                          self.bias_hh, None)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: h' = (1 - z) * n + z * h."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        input, (h,), batched = self._prepare(input, [hx])
+        h = _gru_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh,
+                      self.bias_hh)
+        return h if batched else h.squeeze(0)
