@@ -77,15 +77,23 @@ def sub_(input, other, *, alpha=1):
     return _write("sub_", input, np.subtract, input._array, b)
 
 
+def _saved(input, *others):
+    """Operands for an out-of-place op whose backward keeps them: input's current values are
+    cloned, since the write-back would overwrite what backward reads (torch keeps a copy too)."""
+    original = shape.clone(input)
+    return [original if o is input else o for o in others]
+
+
 def mul_(input, other):
     if not _direct(input, other):
-        return input._assign(elementwise.mul(input, other))
+        return input._assign(elementwise.mul(*_saved(input, input, other)))
     return _write("mul_", input, np.multiply, input._array, _operand(other))
 
 
 def div_(input, other, *, rounding_mode=None):
     if rounding_mode is not None or not _direct(input, other):
-        return input._assign(elementwise.div(input, other, rounding_mode=rounding_mode))
+        return input._assign(
+            elementwise.div(*_saved(input, input, other), rounding_mode=rounding_mode))
     if input._array.dtype.kind != "f":
         raise RuntimeError(
             f"div_: result type Float can't be cast to the desired output type "
@@ -97,7 +105,7 @@ def div_(input, other, *, rounding_mode=None):
 def addcmul_(input, tensor1, tensor2, *, value=1):
     """input += value * tensor1 * tensor2."""
     if not _direct(input, tensor1, tensor2):
-        return input._assign(input + elementwise.mul(tensor1, tensor2) * value)
+        return input._assign(input + elementwise.mul(*_saved(input, tensor1, tensor2)) * value)
     product = np.multiply(_operand(tensor1), _operand(tensor2))
     if value != 1:
         product *= value
@@ -107,7 +115,7 @@ def addcmul_(input, tensor1, tensor2, *, value=1):
 def addcdiv_(input, tensor1, tensor2, *, value=1):
     """input += value * tensor1 / tensor2."""
     if not _direct(input, tensor1, tensor2):
-        return input._assign(input + elementwise.div(tensor1, tensor2) * value)
+        return input._assign(input + elementwise.div(*_saved(input, tensor1, tensor2)) * value)
     quotient = np.true_divide(_operand(tensor1), _operand(tensor2))
     if value != 1:
         quotient *= value
