@@ -2197,3 +2197,52 @@ def integer_input_to_float_layers(run):
     run.raises("groupnorm", lambda: nn.GroupNorm(1, 2)(features.view(3, 2, 1)))
     run.raises("batchnorm2d", lambda: nn.BatchNorm2d(1)(torch.arange(16).view(1, 1, 4, 4)))
     run.raises("mse on ints", lambda: F.mse_loss(run.t([1, 2]), run.t([1, 3])))
+
+
+@scenario(xfail="QA_REPORT #16")
+def legacy_variable_and_deprecated_spellings(run):
+    import warnings
+
+    torch, nn = run.torch, run.nn
+    x = torch.autograd.Variable(torch.ones(2), requires_grad=True)
+    (x * 2).sum().backward()
+    run.rec("variable grad", x.grad)
+    model = nn.Linear(2, 1)
+    model(torch.ones(1, 2)).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run.rec("clip_grad_norm", type(nn.utils.clip_grad_norm(model.parameters(), 1.0)).__name__)
+
+
+@scenario(xfail="QA_REPORT #17")
+def save_entire_model_object(run):
+    torch, nn = run.torch, run.nn
+    model = run.sync(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    run.rec("repr", repr(loaded))
+    run.rec("out", loaded(run.t([[1.0, 2.0]])))
+
+
+@scenario(xfail="QA_REPORT #18")
+def higher_order_gradients(run):
+    torch, nn = run.torch, run.nn
+    critic = run.sync(nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)))
+    real = run.t(numpy_data(250, 4, 2))
+    fake = run.t(numpy_data(251, 4, 2))
+    alpha = run.t(np.random.default_rng(252).random((4, 1)).astype(np.float32))
+    interp = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    d_interp = critic(interp)
+    gradients = torch.autograd.grad(outputs=d_interp, inputs=interp,
+                                    grad_outputs=torch.ones_like(d_interp),
+                                    create_graph=True, retain_graph=True)[0]
+    penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean()
+    penalty.backward()
+    run.rec("penalty", penalty)
+    run.rec("critic grad", critic[0].weight.grad)
+    x = run.t([[0.5], [1.0]], requires_grad=True)  # a physics-informed net's u_xx
+    u = critic[0](x.repeat(1, 2)).sum()
+    (u_x,) = torch.autograd.grad(u, x, create_graph=True)
+    run.rec("u_x", u_x)
