@@ -12,7 +12,7 @@ from lamina import _dtype
 from lamina._device import check_available
 from lamina._meta import meta_array
 from lamina._tensor import Tensor, _wrap
-from lamina.random import _rng
+from lamina.random import _rng, default_generator
 
 
 def _shape_args(size, op="tensor", keyword=None):
@@ -38,6 +38,10 @@ def _finish(array, requires_grad):
     if requires_grad:
         t.requires_grad = True
     return t
+
+
+def _stream(generator):
+    return generator or default_generator
 
 
 def _on_meta(device) -> bool:
@@ -230,11 +234,7 @@ def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_g
     shape = _shape_args(shape, "randn", size)
     if _on_meta(device):
         return _meta(shape, numpy_dtype, requires_grad)
-    rng = _rng(generator)
-    if numpy_dtype.itemsize >= 4:
-        array = rng.standard_normal(shape, dtype=numpy_dtype)
-    else:
-        array = rng.standard_normal(shape, dtype=np.float32).astype(numpy_dtype)
+    array = _stream(generator).normal(shape, numpy_dtype, 0.0, 1.0)
     return _finish(array, requires_grad)
 
 
@@ -243,11 +243,7 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
     shape = _shape_args(shape, "rand", size)
     if _on_meta(device):
         return _meta(shape, numpy_dtype, requires_grad)
-    rng = _rng(generator)
-    if numpy_dtype.itemsize >= 4:
-        array = rng.random(shape, dtype=numpy_dtype)
-    else:
-        array = rng.random(shape, dtype=np.float32).astype(numpy_dtype)
+    array = _stream(generator).uniform(shape, numpy_dtype, 0.0, 1.0)
     return _finish(array, requires_grad)
 
 
@@ -263,14 +259,16 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
             f"randint: expects 'low' to be less than 'high', but got low={low} >= high={high}"
         )
     check_available(device)
-    array = _rng(generator).integers(low, high, _shape_args((size,), "randint"))
+    array = _stream(generator).integers(builtins.int(low), builtins.int(high),
+                                        _shape_args((size,), "randint"))
     array = array.astype(numpy_dtype, copy=False)
     return _finish(array, requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     numpy_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    return _finish(_rng(generator).permutation(n).astype(numpy_dtype), requires_grad)
+    array = _stream(generator).permutation(builtins.int(n)).astype(numpy_dtype, copy=False)
+    return _finish(array, requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
