@@ -2246,3 +2246,35 @@ def higher_order_gradients(run):
     u = critic[0](x.repeat(1, 2)).sum()
     (u_x,) = torch.autograd.grad(u, x, create_graph=True)
     run.rec("u_x", u_x)
+
+
+@scenario(xfail="QA_REPORT #19")
+def amp_loop_disabled_on_cpu(run):
+    torch, nn = run.torch, run.nn
+    torch.set_num_threads(torch.get_num_threads())
+    use_amp = torch.cuda.is_available()
+    model = run.sync(nn.Linear(3, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    x = run.t(numpy_data(260, 4, 3))
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=use_amp):
+        loss = model(x).pow(2).mean()
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+    opt.zero_grad()
+    run.rec("weight", model.weight)
+
+
+@scenario(xfail="QA_REPORT #19")
+def policy_gradient_with_distributions(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    policy = run.sync(nn.Linear(4, 2))
+    state = run.t(numpy_data(270, 1, 4))
+    probs = F.softmax(policy(state), dim=1)
+    dist = torch.distributions.Categorical(probs)
+    action = run.t([1])
+    loss = -(dist.log_prob(action) * 2.5).sum()
+    loss.backward()
+    run.rec("entropy", dist.entropy())
+    run.rec("grad", policy.weight.grad)
