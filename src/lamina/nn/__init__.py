@@ -82,6 +82,23 @@ from lamina.nn.modules.loss import (  # noqa: F401,E402
 )
 from lamina.nn.modules.module import Module  # noqa: F401
 from lamina.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: F401,E402
+from lamina.nn.modules.padding import (  # noqa: F401,E402
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from lamina.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: F401,E402
 from lamina.nn.modules.pooling import (  # noqa: F401,E402
     AdaptiveAvgPool1d,
