@@ -32,6 +32,7 @@ from lamina.nn.modules.activation import (  # noqa: F401,E402
     Tanhshrink,
     Threshold,
 )
+from lamina.nn.modules.attention import MultiheadAttention  # noqa: F401,E402
 from lamina.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401,E402
 from lamina.nn.modules.container import (  # noqa: F401
     ModuleDict,

@@ -36,6 +36,10 @@ from lamina.nn._functional.activation import (  # noqa: F401,E402
     threshold,
     threshold_,
 )
+from lamina.nn._functional.attention import (  # noqa: F401,E402
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 from lamina.nn._functional.conv import (  # noqa: F401,E402
     conv1d,
     conv2d,
