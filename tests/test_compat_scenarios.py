@@ -2048,7 +2048,7 @@ def common_utilities_missing(run):
     run.rec("tile", run.t([1, 2]).tile((2,)))
 
 
-@scenario(xfail="QA_REPORT #14")
+@scenario()
 def lstm_text_classifier(run):
     nn = run.nn
 
@@ -2278,3 +2278,105 @@ def policy_gradient_with_distributions(run):
     loss.backward()
     run.rec("entropy", dist.entropy())
     run.rec("grad", policy.weight.grad)
+
+
+@scenario()
+def gradients_at_kinks_and_ties(run):
+    torch, F = run.torch, run.F
+    cases = {
+        "clamp bounds": lambda x: x.clamp(-1.0, 1.0),
+        "abs": lambda x: x.abs(),
+        "relu": lambda x: F.relu(x),
+        "hardtanh": lambda x: F.hardtanh(x),
+        "relu6": lambda x: F.relu6(x),
+        "leaky": lambda x: F.leaky_relu(x, 0.1),
+        "max all ties": lambda x: x.max(),
+        "amax ties": lambda x: x.amax(),
+        "max dim ties": lambda x: x.view(1, -1).max(dim=1).values,
+        "maximum ties": lambda x: torch.maximum(x, torch.zeros_like(x)),
+        "min elementwise": lambda x: torch.min(x, torch.ones_like(x)),
+        "norm": lambda x: (x * 0).norm(),
+        "norm dim": lambda x: (x * 0).view(1, -1).norm(dim=1),
+        "normalize zero": lambda x: F.normalize((x * 0).view(1, -1), dim=1),
+        "prod with zero": lambda x: x.prod(),
+        "std": lambda x: x.std(),
+        "logsumexp": lambda x: x.logsumexp(dim=0),
+        "sign": lambda x: torch.sign(x),
+        "round": lambda x: torch.round(x),
+        "where": lambda x: torch.where(x > 0, x * 2, x * -3),
+        "masked_fill": lambda x: x.masked_fill(x == 0, 5.0),
+        "mask index": lambda x: x[x >= 0],
+        "cumsum": lambda x: x.cumsum(0),
+        "pow 2 at 0": lambda x: x ** 2,
+        "sigmoid": lambda x: torch.sigmoid(x * 100),
+        "log_softmax big": lambda x: F.log_softmax(x * 1e4, dim=0),
+        "softplus big": lambda x: F.softplus(x * 100),
+        "mse": lambda x: F.mse_loss(x, torch.zeros_like(x)),
+        "smooth l1 at beta": lambda x: F.smooth_l1_loss(x, torch.zeros_like(x)),
+        "huber at delta": lambda x: F.huber_loss(x, torch.zeros_like(x), delta=1.0),
+        "l1 at 0": lambda x: F.l1_loss(x, torch.zeros_like(x)),
+        "bce at 0 and 1": lambda x: F.binary_cross_entropy(
+            torch.clamp(x, 0.0, 1.0), torch.ones_like(x)),
+        "max_pool ties": lambda x: F.max_pool1d(x.view(1, 1, -1), 2),
+        "median-ish sort": lambda x: x.sort().values[2],
+        "topk ties": lambda x: x.topk(2).values,
+        "gather": lambda x: x.gather(0, run.t([0, 0, 3])),
+        "expand": lambda x: x[:1].expand(3),
+        "repeat": lambda x: x.repeat(2),
+        "pad": lambda x: F.pad(x.view(1, -1), (1, 2)),
+        "std single dim": lambda x: x.view(-1, 1).std(dim=1),
+    }
+    for name, fn in cases.items():
+        x = run.t([-1.0, 0.0, 0.0, 1.0, 1.0, 2.0], requires_grad=True)
+        try:
+            out = fn(x)
+            out.sum().backward()
+            run.rec(name + " out", out)
+            run.rec(name + " grad", x.grad)
+        except Exception as error:  # noqa: BLE001 - report which case broke
+            run.rec(name + " out", Raised(error))
+            run.rec(name + " grad", None)
+
+
+@scenario()
+def loaders_over_plain_python(run):
+    torch, data = run.torch, run.data
+    X = torch.arange(12, dtype=torch.float32).view(6, 2)
+    y = torch.arange(6)
+    pairs = list(zip(X, y))
+    run.rec("zip list", list(data.DataLoader(pairs, batch_size=4)))
+    arr = np.arange(12, dtype=np.float64).reshape(6, 2)
+    run.rec("numpy array", list(data.DataLoader(arr, batch_size=4)))
+    run.rec("python floats", list(data.DataLoader([0.5, 1.5, 2.5], batch_size=2)))
+    run.rec("python ints", list(data.DataLoader([1, 2, 3], batch_size=2)))
+    run.rec("strings", list(data.DataLoader(["a", "b", "c"], batch_size=2)))
+    run.rec("bools", list(data.DataLoader([True, False], batch_size=2)))
+    run.rec("lists", list(data.DataLoader([[1, 2], [3, 4], [5, 6]], batch_size=2)))
+    run.rec("np scalars", list(data.DataLoader([np.int32(3), np.int32(4)], batch_size=2)))
+    run.raises("ragged", lambda: list(data.DataLoader([torch.zeros(2), torch.zeros(3)],
+                                                     batch_size=2)))
+    run.rec("range", list(data.DataLoader(range(5), batch_size=2)))
+    run.rec("len", len(data.DataLoader(range(5), batch_size=2)))
+    td = data.TensorDataset(X, y)
+    idx = list(range(6))
+    train_sampler = data.SubsetRandomSampler(idx[:4])
+    got = sorted(int(b) for _, ys in data.DataLoader(td, batch_size=2, sampler=train_sampler)
+                 for b in ys)
+    run.rec("subset sampler", got)
+    run.raises("shuffle and sampler", lambda: data.DataLoader(td, shuffle=True,
+                                                              sampler=train_sampler))
+    batches = [X[i:i + 4] for i in range(0, len(X), 4)]
+    run.rec("manual batching", [b.shape for b in batches])
+    perm = torch.randperm(6)
+    run.rec("randperm covers", sorted(perm.tolist()))
+    run.rec("randperm dtype", perm.dtype)
+    run.rec("index with perm", X[perm].shape)
+
+
+@scenario(xfail="QA_REPORT #20")
+def collate_strings_inside_samples(run):
+    data = run.data
+    samples = [(np.float32(1.0), (1, "x")), (np.float32(2.0), (2, "y"))]
+    run.rec("nested tuples", list(data.DataLoader(samples, batch_size=2)))
+    named = [(np.ones(2, np.float32), "cat.jpg"), (np.zeros(2, np.float32), "dog.jpg")]
+    run.rec("filenames", next(iter(data.DataLoader(named, batch_size=2)))[1])
