@@ -82,6 +82,13 @@ from lamina.nn.modules.loss import (  # noqa: F401,E402
     TripletMarginLoss,
 )
 from lamina.nn.modules.module import Module  # noqa: F401
+from lamina.nn.modules.norm_extra import (  # noqa: F401,E402
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from lamina.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: F401,E402
 from lamina.nn.modules.padding import (  # noqa: F401,E402
     CircularPad1d,
@@ -122,6 +129,13 @@ from lamina.nn.modules.rnn import (  # noqa: F401,E402
     RNNCellBase,
 )
 from lamina.nn.modules.sparse import Embedding  # noqa: F401,E402
+from lamina.nn.modules.transformer import (  # noqa: F401,E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from lamina.nn.modules.upsampling import (  # noqa: F401,E402
     Upsample,
     UpsamplingBilinear2d,
