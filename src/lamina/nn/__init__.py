@@ -82,6 +82,13 @@ from lamina.nn.modules.loss import (  # noqa: F401,E402
     TripletMarginLoss,
 )
 from lamina.nn.modules.module import Module  # noqa: F401
+from lamina.nn.modules.norm_extra import (  # noqa: F401,E402
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from lamina.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: F401,E402
 from lamina.nn.modules.padding import (  # noqa: F401,E402
     CircularPad1d,

@@ -73,6 +73,7 @@ from lamina.nn._functional.loss import (  # noqa: F401,E402
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from lamina.nn._functional.norm_extra import local_response_norm, rms_norm  # noqa: F401,E402
 from lamina.nn._functional.normalization import (  # noqa: F401,E402
     batch_norm,
     group_norm,

@@ -1,4 +1,5 @@
-"""InstanceNorm2d: each channel of each image normalised over its own H x W positions."""
+"""InstanceNorm2d and the base it shares with InstanceNorm1d/3d (in norm_extra.py): each
+channel of each sample normalised over its own positions."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from lamina.nn import functional as F
 from lamina.nn.modules.batchnorm import _NormBase
 
 
-class InstanceNorm2d(_NormBase):
-    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W) input.
+class _InstanceNorm(_NormBase):
+    """Instance normalisation over `_spatial_dims` trailing dims, batched or not.
 
-    Defaults differ from BatchNorm2d as in torch: affine=False, track_running_stats=False.
+    Defaults differ from batch norm as in torch: affine=False, track_running_stats=False.
     With tracked statistics, eval mode uses them; num_batches_tracked is never advanced.
     """
+
+    _spatial_dims = 2
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
@@ -22,12 +25,13 @@ class InstanceNorm2d(_NormBase):
                          dtype, bias=bias)
 
     def forward(self, input):
-        ndim = input.ndim
-        if ndim not in (3, 4):
+        ndim, unbatched_ndim = input.ndim, self._spatial_dims + 1
+        if ndim not in (unbatched_ndim, unbatched_ndim + 1):
             raise ValueError(
-                f"expected 3D or 4D input (got {ndim}D input of shape {tuple(input.shape)})"
+                f"expected {unbatched_ndim}D or {unbatched_ndim + 1}D input (got {ndim}D input "
+                f"of shape {tuple(input.shape)})"
             )
-        channel_dim = ndim - 3
+        channel_dim = ndim - unbatched_ndim
         channels = input.shape[channel_dim]
         if channels != self.num_features:
             if self.affine:
@@ -41,7 +45,7 @@ class InstanceNorm2d(_NormBase):
                 "because affine=False",
                 stacklevel=2,
             )
-        unbatched = ndim == 3
+        unbatched = ndim == unbatched_ndim
         if unbatched:
             input = input.unsqueeze(0)
         out = F.instance_norm(
@@ -50,3 +54,7 @@ class InstanceNorm2d(_NormBase):
             self.momentum if self.momentum is not None else 0.0, self.eps,
         )
         return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W) input."""
