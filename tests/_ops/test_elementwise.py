@@ -293,3 +293,16 @@ def test_relu_and_clamp_paths_agree_with_torch(size):
     finite[0] = 1.0
     for fn in with_nan[:4]:
         run_both(fn, fn, [finite])
+
+
+@pytest.mark.filterwarnings("error")  # torch is silent here; so must lamina be
+def test_inf_and_nan_results_raise_no_numpy_warnings():
+    zero = np.array([0.0, 1.0, -1.0], np.float32)
+    calls = [lambda t: t / 0, lambda t: 1 / t, lambda t: t.log(), lambda t: (t * 100).exp(),
+             lambda t: t.reciprocal(), lambda t: t.rsqrt(), lambda t: t.sqrt(),
+             lambda t: t.log1p() - 1, lambda t: t ** -1, lambda t: t % 0]
+    for fn in calls:
+        run_both(fn, fn, [zero], grad=False)
+    positive = np.array([0.0, 1.0, 4.0], np.float32)
+    for fn in (lambda t: t.sqrt(), lambda t: t / t, lambda t: t.log()):
+        run_both(fn, fn, [positive])  # gradients at 0: inf or nan, quietly, in both
