@@ -108,6 +108,9 @@ def test_max_min_with_dim_return_named_tuples():
     low = lamina.min(x, 0, keepdim=True)
     assert low.values.shape == (1, 3) and low.indices.tolist() == [[0, 1, 0]]
     assert type(out).__name__ == "max" and type(low).__name__ == "min"
+    t = torch.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    for ours, theirs in ((out, t.max(dim=1)), (lamina.min(x, 1), torch.min(t, 1))):
+        assert repr(ours).replace("lamina", "torch") == repr(theirs)
 
 
 def test_extremes_with_ties_match_torch():

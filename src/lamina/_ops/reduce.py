@@ -226,14 +226,23 @@ class SelectAlong(Primitive):
         return out, None, None, None
 
 
-_ReturnTypes = {}
+def return_type(name):
+    """A (values, indices) named tuple class printed like torch.return_types.<name>."""
+    base = collections.namedtuple(name, ["values", "indices"])
+
+    def __repr__(self):
+        return (f"lamina.return_types.{name}(\nvalues={self.values!r},\n"
+                f"indices={self.indices!r})")
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "lamina.return_types"})
+
+
+_RETURN_TYPES = {"max": return_type("max"), "min": return_type("min")}
 
 
 def _named(name, values, indices):
-    cls = _ReturnTypes.get(name)
-    if cls is None:
-        cls = _ReturnTypes[name] = collections.namedtuple(name, ["values", "indices"])
-    return cls(values, indices)
+    return _RETURN_TYPES[name](values, indices)
 
 
 def _check_reducible(input, axis, name):
