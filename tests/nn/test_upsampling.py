@@ -155,3 +155,12 @@ def test_pad_errors_match_torch_types(shape, pad, mode, error):
         TF.pad(torch.from_numpy(x), pad, mode)
     with pytest.raises(error, match="pad"):
         F.pad(lamina.tensor(x), pad, mode)
+
+
+@pytest.mark.parametrize("layer", [lambda: nn.PixelShuffle(2), lambda: nn.PixelUnshuffle(2),
+                                   lambda: nn.Upsample(scale_factor=1.5, mode="bilinear"),
+                                   lambda: nn.Upsample(size=(5, 3))],
+                         ids=["shuffle", "unshuffle", "upsample-bilinear", "upsample-nearest"])
+def test_layer_gradcheck(layer):
+    x = lamina.randn(1, 4, 4, 2, dtype=lamina.float64, requires_grad=True)
+    assert gradcheck(layer(), (x,))
