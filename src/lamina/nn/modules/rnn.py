@@ -104,7 +104,8 @@ class RNNBase(Module):
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
                           "non-zero dropout expects num_layers greater than 1, but got "
-                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=2)
+                          f"dropout={dropout} and num_layers={num_layers}",
+                          stacklevel=3)  # the user's line, past RNN/LSTM/GRU.__init__
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
                             ("num_layers", num_layers), ("proj_size", proj_size)):
             if not isinstance(value, int) or isinstance(value, bool):
