@@ -55,6 +55,7 @@ from lamina.nn.modules.dropout import (  # noqa: F401,E402
     Dropout2d,
     Dropout3d,
 )
+from lamina.nn.modules.embedding_bag import EmbeddingBag  # noqa: F401,E402
 from lamina.nn.modules.flatten import Flatten, Unflatten  # noqa: F401,E402
 from lamina.nn.modules.instancenorm import InstanceNorm2d  # noqa: F401,E402
 from lamina.nn.modules.lazy import (  # noqa: F401,E402
