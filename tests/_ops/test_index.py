@@ -311,3 +311,62 @@ def test_setitem_of_a_grad_value_into_a_plain_tensor():
         return out
 
     run_both(lambda w: build(lamina, w), lambda w: build(torch, w), [_x((3,))])
+
+
+@given(seed=seeds, data=st.data())
+@settings(max_examples=15)
+def test_scatter_random(seed, data):
+    rng = np.random.default_rng(seed)
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = [int(rng.integers(1, n + 1)) for n in shape]
+    # distinct targets along dim, so that which duplicate wins cannot matter
+    index = np.argsort(rng.random(index_shape[:dim % len(shape)] + [shape[dim]]
+                                  + index_shape[dim % len(shape) + 1:]), axis=dim)
+    index = np.take(index, np.arange(index_shape[dim]), axis=dim)
+    src = _x(index_shape, seed=seed + 1)
+    run_both(lambda t, s: t.scatter(dim, lamina.tensor(index), s),
+             lambda t, s: t.scatter(dim, torch.tensor(index), s),
+             [_x(shape, seed=seed), src], seed=seed)
+    run_both(lambda t: lamina.scatter(t, dim, lamina.tensor(index), value=2.5),
+             lambda t: torch.scatter(t, dim, torch.tensor(index), value=2.5),
+             [_x(shape, seed=seed)], seed=seed)
+
+
+def test_one_hot_by_scatter_and_index_add():
+    labels = np.array([1, 2, 0, 2])
+
+    def one_hot(lib, y):
+        return lib.zeros(4, 3).scatter_(1, y.unsqueeze(1), 1)
+
+    run_both(lambda y: one_hot(lamina, y), lambda y: one_hot(torch, y), [labels], grad=False)
+    index = np.array([0, 0, 2])
+    run_both(lambda t, s: t.index_add(0, lamina.tensor(index), s, alpha=2),
+             lambda t, s: t.index_add(0, torch.tensor(index), s, alpha=2),
+             [_x((3, 4)), _x((3, 4), seed=1)])
+
+    def in_place(lib, t, s):
+        out = t.detach().clone()
+        out.index_add_(1, lib.tensor([1, 1]), s.detach()[:, :2])
+        return out
+
+    run_both(lambda t, s: in_place(lamina, t, s), lambda t, s: in_place(torch, t, s),
+             [_x((3, 4)), _x((3, 4), seed=1)], grad=False)
+
+
+def test_scatter_index_add_gradcheck():
+    x = lamina.tensor(_x((3, 4), np.float64), requires_grad=True)
+    s = lamina.tensor(_x((2, 4), np.float64, 1), requires_grad=True)
+    index = lamina.tensor([[0, 1, 2, 0], [2, 0, 1, 1]])
+    assert lamina.autograd.gradcheck(lambda t, v: t.scatter(0, index, v), [x, s])
+    positions = lamina.tensor([2, 2])
+    assert lamina.autograd.gradcheck(lambda t, v: t.index_add(0, positions, v), [x, s])
+
+
+def test_scatter_errors():
+    with pytest.raises(RuntimeError, match="scatter.*float32"):
+        lamina.zeros(3, 4).scatter(0, lamina.tensor([[0]]), lamina.ones(1, 1, dtype=lamina.float64))
+    with pytest.raises(RuntimeError, match="scatter.*out of bounds"):
+        lamina.zeros(3, 4).scatter(0, lamina.tensor([[3]]), 1.0)
+    with pytest.raises(RuntimeError, match=r"index_add.*\(3, 4\)"):
+        lamina.zeros(3, 4).index_add(0, lamina.tensor([0]), lamina.ones(2, 4))

@@ -161,11 +161,17 @@ class Gather(Primitive):
         return out, None, None
 
 
-def _add_along_axis(out, index, values, axis):
-    """out[..., index[i], ...] += values[i] along `axis`, accumulating repeats."""
+def _along(index, axis):
+    """The NumPy key for the positions `index` names along `axis` (index may be smaller than
+    the array in other dims)."""
     grids = list(np.indices(index.shape, sparse=True))
     grids[axis] = index
-    np.add.at(out, tuple(grids), values)
+    return tuple(grids)
+
+
+def _add_along_axis(out, index, values, axis):
+    """out[..., index[i], ...] += values[i] along `axis`, accumulating repeats."""
+    np.add.at(out, _along(index, axis), values)
 
 
 def _check_index(op, input, axis, index, others):
@@ -243,6 +249,98 @@ def scatter_add(input, dim, index, src):
     others = [("input", input._array.shape), ("src", src._array.shape)]
     idx = _check_index("scatter_add", input, axis, index, others)
     return ScatterAdd.apply(input, axis, idx, src)
+
+
+class Scatter(Primitive):
+    """out = a with out[..., index[i], ...] = src[i] along axis (src an array or a number)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, index, src):
+        ctx.axis = axis
+        ctx.save_for_backward(index)
+        if isinstance(src, np.ndarray):
+            ctx.src_shape = src.shape
+            src = src[tuple(slice(0, n) for n in index.shape)]
+        out = a.copy()
+        out[_along(index, axis)] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        need_a, _, _, need_src = ctx.needs_input_grad
+        grad_a = grad_src = None
+        if need_a:  # overwritten positions get nothing
+            grad_a = grad.copy()
+            grad_a[_along(index, ctx.axis)] = 0
+        if need_src:
+            window = tuple(slice(None) if d == ctx.axis else slice(0, n)
+                           for d, n in enumerate(index.shape))
+            grad_src = np.zeros(ctx.src_shape, dtype=grad.dtype)
+            grad_src[tuple(slice(0, n) for n in index.shape)] = np.take_along_axis(
+                grad[window], index, ctx.axis)
+        return grad_a, None, None, grad_src
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """out = input with out[index[i][j]][j] = src[i][j] for dim=0 (src a tensor or a number).
+
+    Where indices repeat, which write wins is unspecified, as in torch.
+    """
+    if reduce is not None:
+        raise NotImplementedError("scatter: reduce= is not supported; use scatter_add")
+    src = value if src is None else src
+    axis = _normalize_dim(dim, input.ndim, "scatter")
+    others = [("input", input._array.shape)]
+    if isinstance(src, Tensor):
+        if src._array.dtype != input._array.dtype:
+            raise RuntimeError(
+                f"scatter(): expected src of the input's dtype {input.dtype}, got {src.dtype}")
+        others.append(("src", src._array.shape))
+    elif not isinstance(src, (bool, int, float)):
+        raise TypeError(f"scatter(): src must be a Tensor or a number, got {type(src).__name__}")
+    idx = _check_index("scatter", input, axis, index, others)
+    return Scatter.apply(input, axis, idx, src)
+
+
+class IndexAdd(Primitive):
+    """out = a with out[..., index[i], ...] += source[..., i, ...] along axis."""
+
+    @staticmethod
+    def forward(ctx, a, axis, index, source):
+        ctx.axis, ctx.index = axis, index
+        out = a.copy()
+        np.add.at(out, (slice(None),) * axis + (index,), source)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_source = ctx.needs_input_grad[3]
+        grad_source = np.take(grad, ctx.index, axis=ctx.axis) if need_source else None
+        return grad, None, None, grad_source
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """out = input with alpha * source[i] added at position index[i] along dim (repeats add)."""
+    axis = _normalize_dim(dim, input.ndim, "index_add")
+    if not isinstance(index, Tensor) or index.ndim > 1 or index._array.dtype.kind not in "iu":
+        raise IndexError("index_add(): expected a 1-D integer index tensor")
+    positions = index._array.reshape(-1)
+    size = input._array.shape[axis] if input.ndim else 1
+    expected = input._array.shape[:axis] + (positions.size,) + input._array.shape[axis + 1:]
+    if source._array.shape != expected:
+        raise RuntimeError(
+            f"index_add(): source of shape {tuple(source.shape)} should be {expected} for an "
+            f"input of shape {tuple(input.shape)} and {positions.size} indices along dim {axis}"
+        )
+    if positions.size and (positions.min() < 0 or positions.max() >= size):
+        raise IndexError(f"index_add(): index out of range for dimension {axis} of size {size}")
+    if source._array.dtype != input._array.dtype:
+        raise RuntimeError(
+            f"index_add(): source dtype {source.dtype} must match the input's {input.dtype}")
+    if alpha != 1:
+        source = source * alpha
+    return IndexAdd.apply(input, axis, positions, source)
 
 
 class MaskedFill(Primitive):
