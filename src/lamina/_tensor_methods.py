@@ -514,6 +514,18 @@ class TensorMethods:
     def scatter_add_(self, dim, index, src):
         return self._assign(_ops.index.scatter_add(self, dim, index, src))
 
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _ops.index.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._assign(_ops.index.scatter(self, dim, index, src, value=value, reduce=reduce))
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _ops.index.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._assign(_ops.index.index_add(self, dim, index, source, alpha=alpha))
+
     def masked_fill(self, mask, value):
         return _ops.index.masked_fill(self, mask, value)
 
