@@ -43,6 +43,7 @@ from lamina._ops.elementwise import (  # noqa: F401
 )
 from lamina._ops.index import (  # noqa: F401
     argwhere, gather, index_select, masked_fill, masked_select, nonzero, scatter_add,
+    index_add, scatter,
 )
 from lamina._ops.linalg import bmm, dot, matmul, mm, mv  # noqa: F401
 from lamina._ops.reduce import (  # noqa: F401
