@@ -1080,7 +1080,7 @@ def legacy_tensor_types(run):
     run.rec("isinstance", isinstance(torch.zeros(2), torch.FloatTensor))
 
 
-@scenario(xfail="QA_REPORT #5")
+@scenario()
 def return_types_repr(run):
     torch = run.torch
     m = run.t([[1.0, 5.0], [3.0, 2.0]])
@@ -1612,7 +1612,7 @@ def creation_size_keyword(run):
     run.rec("full", torch.full(size=(2,), fill_value=1.5))
 
 
-@scenario(xfail="QA_REPORT #9")
+@scenario()
 def no_numpy_warnings_leak(run):
     import warnings
 
@@ -1963,7 +1963,7 @@ def integer_and_edge_arithmetic(run):
     run.rec("sub bool", run.t([1.0, 2.0]) * (run.t([1.0, -1.0]) > 0))
 
 
-@scenario(xfail="QA_REPORT #11")
+@scenario()
 def scatter_one_hot_idiom(run):
     torch = run.torch
     y = run.t([2, 0, 1, 1])
@@ -1995,7 +1995,7 @@ loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(4
 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
 print(net)
 print(torch.cuda.is_available())
-""", "QA_REPORT #12"),
+""", None),
 }
 
 
@@ -2070,7 +2070,7 @@ def lstm_text_classifier(run):
     run.rec("out", out)
 
 
-@scenario(xfail="QA_REPORT #14")
+@scenario()
 def transformer_and_padding_layers(run):
     nn, F = run.nn, run.F
     layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0,
@@ -2380,3 +2380,144 @@ def collate_strings_inside_samples(run):
     run.rec("nested tuples", list(data.DataLoader(samples, batch_size=2)))
     named = [(np.ones(2, np.float32), "cat.jpg"), (np.zeros(2, np.float32), "dog.jpg")]
     run.rec("filenames", next(iter(data.DataLoader(named, batch_size=2)))[1])
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def recurrent_layers_variants(run):
+    torch, nn = run.torch, run.nn
+    x = run.t(numpy_data(280, 3, 5, 4))
+    layers = {
+        "lstm 2 layers bi": nn.LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True),
+        "gru": nn.GRU(4, 6, batch_first=True),
+        "gru seq-first 2 layers": nn.GRU(4, 3, num_layers=2),
+        "rnn tanh": nn.RNN(4, 5, batch_first=True),
+        "rnn relu no bias": nn.RNN(4, 5, nonlinearity="relu", bias=False, batch_first=True),
+        "lstm proj": nn.LSTM(4, 6, proj_size=2, batch_first=True),
+    }
+    for name, layer in layers.items():
+        run.sync(layer, name)
+        run.rec(name + " repr", repr(layer))
+        run.rec(name + " keys", list(layer.state_dict().keys()))
+        output, hidden = layer(x)
+        run.rec(name + " output", output)
+        run.rec(name + " hidden", hidden)
+        output.sum().backward()
+        run.rec(name + " grads", [p.grad for p in layer.parameters()])
+    lstm = layers["lstm 2 layers bi"]
+    h0 = torch.zeros(4, 3, 6)
+    c0 = torch.ones(4, 3, 6)
+    run.rec("with state", lstm(x, (h0, c0))[0])
+    run.rec("unbatched", lstm(x[0])[0].shape)
+    cell = run.sync(nn.LSTMCell(4, 6), "cell")
+    h, c = cell(x[:, 0])
+    run.rec("cell", (h, c))
+    gcell = run.sync(nn.GRUCell(4, 6), "gcell")
+    run.rec("grucell", gcell(x[:, 0], h))
+    mha = run.sync(nn.MultiheadAttention(4, 2, batch_first=True), "mha")
+    run.rec("mha repr", repr(mha))
+    attn_out, attn_weights = mha(x, x, x)
+    run.rec("mha out", attn_out)
+    run.rec("mha weights", attn_weights)
+    mask = torch.triu(torch.ones(5, 5), diagonal=1).bool()
+    run.rec("mha causal", mha(x, x, x, attn_mask=mask)[0])
+    pad = run.t([[False, False, False, True, True]] * 3)
+    run.rec("mha key padding", mha(x, x, x, key_padding_mask=pad, need_weights=False)[0])
+
+
+@scenario()
+def summary_recurrent_and_attention(run):
+    torch, nn = run.torch, run.nn
+    summary = _summary_fn(run)
+
+    class TextClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(100, 8)
+            self.lstm = nn.LSTM(8, 16, num_layers=2, batch_first=True, bidirectional=True)
+            self.attn = nn.MultiheadAttention(32, 4, batch_first=True)
+            self.norm = nn.LayerNorm(32)
+            self.fc = nn.Linear(32, 3)
+
+        def forward(self, tokens):
+            out, _ = self.lstm(self.embedding(tokens))
+            out, _ = self.attn(out, out, out)
+            return self.fc(self.norm(out).mean(dim=1))
+
+    model = TextClassifier()
+    tokens = torch.zeros(2, 7, dtype=torch.long)
+    run.rec("table", str(summary(model, input_data=tokens, verbose=0)))
+    run.rec("verbose 2", str(summary(model, input_data=tokens, verbose=0,
+                                     col_names=("output_size", "num_params", "mult_adds"),
+                                     depth=4)))
+
+    class Tower(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Sequential(nn.Linear(6, 6), nn.GELU())
+                                         for _ in range(3)])
+            self.scale = nn.Parameter(torch.ones(6))
+
+        def forward(self, x):
+            for block in self.blocks:
+                x = x + block(x)
+            return x * self.scale
+
+    run.rec("tower", str(summary(Tower(), input_size=(4, 6), verbose=0,
+                                 row_settings=("var_names", "depth"))))
+
+
+@scenario()
+def pooling_and_resize_edge_shapes(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    x = run.t(numpy_data(290, 2, 3, 7, 9), requires_grad=True)
+    outs = {
+        "adaptive avg 3x3": nn.AdaptiveAvgPool2d((3, 3))(x),
+        "adaptive avg 4x5": F.adaptive_avg_pool2d(x, (4, 5)),
+        "adaptive avg None": nn.AdaptiveAvgPool2d((None, 2))(x),
+        "adaptive max 3x4": F.adaptive_max_pool2d(x, (3, 4)),
+        "adaptive avg 1d": F.adaptive_avg_pool1d(x.view(2, 3, -1), 5),
+        "avg ceil pad": F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+        "avg ceil nopad count": F.avg_pool2d(x, 2, stride=2, ceil_mode=True,
+                                             count_include_pad=False),
+        "avg divisor": F.avg_pool2d(x, 2, divisor_override=3),
+        "max dilation": F.max_pool2d(x, 2, stride=1, dilation=2),
+        "max ceil pad": F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+        "nearest size": F.interpolate(x, size=(5, 4)),
+        "nearest-exact": F.interpolate(x, scale_factor=1.5, mode="nearest-exact"),
+        "bilinear ac": F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True),
+        "bilinear down": F.interpolate(x, size=(4, 4), mode="bilinear"),
+        "upsample bilinear2d": nn.UpsamplingBilinear2d(scale_factor=2)(x),
+        "linear 1d": F.interpolate(x.view(2, 3, -1), size=10, mode="linear"),
+        "conv stride pad dil": F.conv2d(x, torch.ones(4, 3, 3, 2), stride=(2, 1), padding=(2, 0),
+                                        dilation=(1, 2)),
+        "conv_transpose dil": F.conv_transpose2d(x, torch.ones(3, 2, 3, 3), stride=2, padding=1,
+                                                 dilation=2),
+    }
+    total = 0
+    for name, out in outs.items():
+        run.rec(name, out)
+        total = total + (out * out).mean()
+    total.backward()
+    run.rec("grad", x.grad)
+
+
+@scenario(xfail="QA_REPORT #21")
+def minor_gaps(run):
+    import warnings
+
+    torch, F = run.torch, run.F
+    x = run.t(numpy_data(300, 1, 1, 3, 3))
+    run.rec("bicubic", F.interpolate(x, size=(5, 5), mode="bicubic", align_corners=False))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.tensor(torch.ones(2))
+        a = run.t([1.0], requires_grad=True)
+        b = a * 2
+        b.sum().backward()
+        run.rec("nonleaf grad", b.grad)
+    run.rec("warnings", [w.category.__name__ for w in caught])
+    c = run.t([1.0, 2.0], requires_grad=True)
+    d = c.exp()
+    d.data.zero_()
+    d.sum().backward()
+    run.rec(".data bypasses version check", c.grad)
