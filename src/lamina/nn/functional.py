@@ -59,6 +59,12 @@ from lamina.nn._functional.dropout import (  # noqa: F401,E402
     dropout3d,
 )
 from lamina.nn._functional.embedding_bag import embedding_bag  # noqa: F401,E402
+from lamina.nn._functional.fold import (  # noqa: F401,E402
+    channel_shuffle,
+    fold,
+    native_channel_shuffle,
+    unfold,
+)
 from lamina.nn._functional.linear import bilinear, linear  # noqa: F401,E402
 from lamina.nn._functional.loss import (  # noqa: F401,E402
     binary_cross_entropy,
