@@ -2521,3 +2521,24 @@ def minor_gaps(run):
     d.data.zero_()
     d.sum().backward()
     run.rec(".data bypasses version check", c.grad)
+
+
+@scenario(xfail="QA_REPORT #22")
+def numpy_style_axis_keywords(run):
+    torch = run.torch
+    x = torch.arange(6.0).view(2, 3)
+    run.rec("sum axis", x.sum(axis=1))
+    run.rec("mean keepdims", x.mean(axis=0, keepdims=True))
+    run.rec("max axis", torch.max(x, axis=1).values)
+    run.rec("argmax axis", x.argmax(axis=1))
+    run.rec("cat axis", torch.cat([x, x], axis=1).shape)
+    run.rec("std axis", x.std(axis=0))
+
+
+@scenario(xfail="QA_REPORT #23")
+def tensor_from_lists_of_arrays_and_tensors(run):
+    torch = run.torch
+    states = [np.ones(2), np.zeros(2)]  # float64, as gym environments return them
+    run.rec("list of float64 arrays", torch.tensor(states).dtype)
+    outputs = [torch.tensor([1.0]), torch.tensor([2.0])]  # model outputs of shape (1,)
+    run.rec("list of 1-element tensors", torch.tensor(outputs))
