@@ -2542,3 +2542,23 @@ def tensor_from_lists_of_arrays_and_tensors(run):
     run.rec("list of float64 arrays", torch.tensor(states).dtype)
     outputs = [torch.tensor([1.0]), torch.tensor([2.0])]  # model outputs of shape (1,)
     run.rec("list of 1-element tensors", torch.tensor(outputs))
+
+
+@scenario(xfail="QA_REPORT #24")
+def linalg_namespace(run):
+    torch = run.torch
+    x = torch.arange(6.0).view(2, 3)
+    run.rec("linalg.norm", torch.linalg.norm(x, dim=1))
+    run.rec("vector_norm", torch.linalg.vector_norm(x, ord=2, dim=1))
+    run.rec("matrix_norm", torch.linalg.matrix_norm(x))
+    run.rec("inv", torch.linalg.inv(torch.eye(2) * 2))
+    run.rec("dist", torch.dist(x, x + 1))
+    run.rec("addcmul", torch.addcmul(x, x, x, value=0.1))
+
+
+@scenario(xfail="QA_REPORT #4")
+def legacy_type_strings(run):
+    torch = run.torch
+    x = torch.arange(3.0)
+    run.rec("type str", x.type("torch.LongTensor").dtype)  # the string a torch user writes
+    run.rec("type class", x.type(torch.LongTensor).dtype)
