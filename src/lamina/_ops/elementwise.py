@@ -104,6 +104,9 @@ class Pow(Primitive):
     def forward(ctx, a, b):
         out = a**b
         ctx.save_for_backward(a, b, out)
+        if ctx.needs_input_grad:  # torch's overloads: tensor ** scalar, ** tensor, scalar **
+            ctx.grad_fn_name = ("PowBackward2" if not isinstance(a, np.ndarray) else
+                                "PowBackward1" if isinstance(b, np.ndarray) else "PowBackward0")
         return out
 
     @staticmethod

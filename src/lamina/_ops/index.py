@@ -51,6 +51,8 @@ class Slice(Primitive):
     @staticmethod
     def forward(ctx, a, key):
         ctx.shape, ctx.key = a.shape, key
+        if ctx.needs_input_grad:
+            ctx.grad_fn_name = _basic_name(key)
         return a[key]
 
     @staticmethod
@@ -60,8 +62,22 @@ class Slice(Primitive):
         return out, None
 
 
+def _basic_name(key):
+    """torch's node name for a basic index: that of its last step (x[0] selects, x[1:] slices)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    for part in reversed(parts):
+        if part is None:
+            return "UnsqueezeBackward0"
+        if type(part) is not slice or part != slice(None):
+            return "SliceBackward0" if type(part) is slice else (
+                "AliasBackward0" if part is Ellipsis else "SelectBackward0")
+    return "AliasBackward0"
+
+
 class Take(Primitive):
     """Advanced indexing (integer arrays, masks): a copy; repeated indices accumulate."""
+
+    grad_fn_name = "IndexBackward0"
 
     @staticmethod
     def forward(ctx, a, key):

@@ -15,6 +15,8 @@ from lamina.autograd.function import Primitive
 class Concatenate(Primitive):
     """Join arrays along axis; `skip[i]` marks a legacy 1-D empty input, left out of the join."""
 
+    grad_fn_name = "CatBackward0"
+
     @staticmethod
     def forward(ctx, axis, skip, *arrays):
         kept = arrays if skip is None else [a for a, s in zip(arrays, skip) if not s]

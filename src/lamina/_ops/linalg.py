@@ -22,10 +22,17 @@ def _product(a, b):
     return np.matmul(a, b)
 
 
+# torch's node name for matmul by operand ranks (it dispatches to mm, dot, mv...)
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0",
+                 (1, 2): "SqueezeBackward4"}
+
+
 class Matmul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        if ctx.needs_input_grad:
+            ctx.grad_fn_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         return _product(a, b)
 
     @staticmethod

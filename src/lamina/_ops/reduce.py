@@ -118,6 +118,7 @@ class Moment(Primitive):
                 out = np.sqrt(out)
         ctx.save_for_backward(centered, out)
         ctx.denominator, ctx.root, ctx.keepdim = denominator, root, keepdim
+        ctx.grad_fn_name = "StdBackward0" if root else "VarBackward0"
         if keepdim:
             return out
         return out.reshape(()) if axes is None else np.squeeze(out, axis=axes)
@@ -178,7 +179,9 @@ class Extreme(Primitive):
     """amax/amin over axes; the gradient is shared evenly among tied extremes, like torch."""
 
     @staticmethod
-    def forward(ctx, a, axes, keepdim, largest):
+    def forward(ctx, a, axes, keepdim, largest, name=None):
+        if name:
+            ctx.grad_fn_name = name
         out = (np.maximum if largest else np.minimum).reduce(a, axis=axes, keepdims=True)
         ctx.save_for_backward(a, out)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -193,7 +196,7 @@ class Extreme(Primitive):
             grad = grad.reshape(out.shape)
         mask = a == out
         count = np.sum(mask, axis=ctx.axes, keepdims=True)
-        return grad * mask / count.astype(grad.dtype), None, None, None
+        return grad * mask / count.astype(grad.dtype), None, None, None, None
 
 
 class SelectAlong(Primitive):
@@ -203,6 +206,7 @@ class SelectAlong(Primitive):
     def forward(ctx, a, axis, keepdim, largest):
         # a reduce for the values is cheaper than gathering at the indices; both see a NaN
         # first, so they agree where torch propagates NaN
+        ctx.grad_fn_name = "MaxBackward0" if largest else "MinBackward0"
         if largest:
             indices = a.argmax(axis=axis, keepdims=True)
             values = np.maximum.reduce(a, axis=axis, keepdims=keepdim)
@@ -266,7 +270,7 @@ def _max_min(input, dim, keepdim, largest, name):
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        return Extreme.apply(input, None, False, largest)
+        return Extreme.apply(input, None, False, largest, f"{name.capitalize()}Backward1")
     axis = _normalize_dim(dim, input.ndim, name)
     if input.ndim == 0:
         return _named(name, Clone.apply(input), _wrap(np.zeros((), np.int64)))
@@ -290,7 +294,7 @@ def _extreme(input, dim, keepdim, largest, name):
     if input._array.size == 0:
         for axis in axes if axes is not None else range(input.ndim):
             _check_reducible(input, axis, name[1:])
-    return Extreme.apply(input, axes, keepdim, largest)
+    return Extreme.apply(input, axes, keepdim, largest, f"{name.capitalize()}Backward0")
 
 
 def amax(input, dim=(), keepdim=False):
@@ -396,6 +400,8 @@ def logsumexp(input, dim, keepdim=False):
 
 class Norm2(Primitive):
     """sqrt(sum(a**2)) over axes; the gradient at an all-zero slice is 0, as in torch."""
+
+    grad_fn_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, a, axes, keepdim):

@@ -50,6 +50,8 @@ class Clamp(Primitive):
     @staticmethod
     def forward(ctx, a, low, high):
         if ctx.needs_input_grad:
+            tensor_bounds = isinstance(low, np.ndarray) or isinstance(high, np.ndarray)
+            ctx.grad_fn_name = "ClampBackward0" if tensor_bounds else "ClampBackward1"
             if isinstance(low, np.ndarray) or isinstance(high, np.ndarray):
                 ctx.save_for_backward(a, low, high)
             else:

@@ -63,13 +63,15 @@ class Reshape(Primitive):
     grad_fn_name = "ViewBackward0"
 
     @staticmethod
-    def forward(ctx, a, shape):
+    def forward(ctx, a, shape, name=None):
         ctx.shape = a.shape
+        if name:
+            ctx.grad_fn_name = name  # torch's node name: UnsqueezeBackward0, SqueezeBackward0
         return a.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None
+        return grad.reshape(ctx.shape), None, None
 
 
 def _infer_shape(input, shape, op):
@@ -176,26 +178,28 @@ def squeeze(input, dim=None):
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         axes = {_normalize_dim(d, input.ndim, "squeeze") for d in dims} if input.ndim else set()
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return Reshape.apply(input, new)
+    return Reshape.apply(input, new, "SqueezeBackward0")
 
 
 def unsqueeze(input, dim):
     axis = _normalize_dim(dim, input.ndim + 1, "unsqueeze")
     shape = input._array.shape
-    return Reshape.apply(input, shape[:axis] + (1,) + shape[axis:])
+    return Reshape.apply(input, shape[:axis] + (1,) + shape[axis:], "UnsqueezeBackward0")
 
 
 class Permute(Primitive):
     is_view = True
 
     @staticmethod
-    def forward(ctx, a, axes):
+    def forward(ctx, a, axes, name=None):
         ctx.axes = axes
+        if name:
+            ctx.grad_fn_name = name  # torch's: TBackward0, TransposeBackward0
         return a.transpose(axes)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(np.argsort(ctx.axes)), None
+        return grad.transpose(np.argsort(ctx.axes)), None, None
 
 
 def permute(input, *dims):
@@ -217,7 +221,7 @@ def transpose(input, dim0, dim1):
     b = _normalize_dim(dim1, input.ndim, "transpose")
     if input.ndim:
         axes[a], axes[b] = axes[b], axes[a]
-    return Permute.apply(input, tuple(axes))
+    return Permute.apply(input, tuple(axes), "TransposeBackward0")
 
 
 swapaxes = swapdims = transpose
@@ -226,7 +230,8 @@ swapaxes = swapdims = transpose
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return Permute.apply(input, (1, 0) if input.ndim == 2 else tuple(range(input.ndim)))
+    return Permute.apply(input, (1, 0) if input.ndim == 2 else tuple(range(input.ndim)),
+                         "TBackward0")
 
 
 def movedim(input, source, destination):
