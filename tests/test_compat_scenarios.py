@@ -2562,3 +2562,156 @@ def legacy_type_strings(run):
     x = torch.arange(3.0)
     run.rec("type str", x.type("torch.LongTensor").dtype)  # the string a torch user writes
     run.rec("type class", x.type(torch.LongTensor).dtype)
+
+
+@scenario(rtol=1e-4, atol=1e-4)
+def tutorial_learning_pytorch_with_examples(run):
+    torch, nn = run.torch, run.nn
+    dtype = torch.float
+    device = torch.device("cpu")
+    x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
+    y = torch.sin(x)
+    init = numpy_data(310, 4)
+    a = torch.tensor(float(init[0]), device=device, dtype=dtype, requires_grad=True)
+    b = torch.tensor(float(init[1]), device=device, dtype=dtype, requires_grad=True)
+    c = torch.tensor(float(init[2]), device=device, dtype=dtype, requires_grad=True)
+    d = torch.tensor(float(init[3]), device=device, dtype=dtype, requires_grad=True)
+    learning_rate = 1e-6
+    for t in range(60):
+        y_pred = a + b * x + c * x ** 2 + d * x ** 3
+        loss = (y_pred - y).pow(2).sum()
+        if t % 20 == 19:
+            run.rec(f"loss {t}", loss.item())
+        loss.backward()
+        with torch.no_grad():
+            a -= learning_rate * a.grad
+            b -= learning_rate * b.grad
+            c -= learning_rate * c.grad
+            d -= learning_rate * d.grad
+            a.grad = None
+            b.grad = None
+            c.grad = None
+            d.grad = None
+    run.rec("result", f"y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3"[:12])
+
+    class LegendrePolynomial3(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input ** 3 - 3 * input)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (input,) = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input ** 2 - 1)
+
+    P3 = LegendrePolynomial3.apply
+    w = torch.full((), 0.3, dtype=dtype, requires_grad=True)
+    y_pred = P3(w * x)
+    (y_pred - y).pow(2).sum().backward()
+    run.rec("legendre grad", w.grad)
+    p = torch.tensor([1, 2, 3])
+    xx = x.unsqueeze(-1).pow(p)
+    run.rec("xx", xx.shape)
+    run.rec("xx dtype", xx.dtype)
+    model = nn.Sequential(nn.Linear(3, 1), nn.Flatten(0, 1))
+    run.sync(model)
+    loss_fn = nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3)
+    for _ in range(30):
+        y_pred = model(xx)
+        loss = loss_fn(y_pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    run.rec("rmsprop loss", loss.item())
+    linear_layer = model[0]
+    run.rec("linear", (linear_layer.bias.item(), linear_layer.weight[:, 0].item()))
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def tutorial_quickstart(run):
+    torch, nn, data = run.torch, run.nn, run.data
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.linear_relu_stack = nn.Sequential(
+                nn.Linear(28 * 28, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                nn.Linear(64, 10))
+
+        def forward(self, x):
+            x = self.flatten(x)
+            logits = self.linear_relu_stack(x)
+            return logits
+
+    rng = np.random.default_rng(320)
+    images = run.t(rng.random((96, 1, 28, 28)).astype(np.float32))
+    labels = run.t(rng.integers(0, 10, 96))
+    train_dataloader = data.DataLoader(data.TensorDataset(images[:64], labels[:64]),
+                                       batch_size=16)
+    test_dataloader = data.DataLoader(data.TensorDataset(images[64:], labels[64:]),
+                                      batch_size=16)
+    for X, y in test_dataloader:
+        run.rec("Shape of X [N, C, H, W]", X.shape)
+        run.rec("Shape of y", (y.shape, y.dtype))
+        break
+    device = "cpu"  # the tutorial's torch.accelerator line: see accelerator_device_idiom
+    model = run.sync(NeuralNetwork().to(device))
+    run.rec("print(model)", repr(model))
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+    def train(dataloader, model, loss_fn, optimizer):
+        size = len(dataloader.dataset)
+        model.train()
+        lines = []
+        for batch, (X, y) in enumerate(dataloader):
+            X, y = X.to(device), y.to(device)
+            pred = model(X)
+            loss = loss_fn(pred, y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            if batch % 2 == 0:
+                loss, current = loss.item(), (batch + 1) * len(X)
+                lines.append(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
+        return lines
+
+    def test(dataloader, model, loss_fn):
+        size = len(dataloader.dataset)
+        num_batches = len(dataloader)
+        model.eval()
+        test_loss, correct = 0, 0
+        with torch.no_grad():
+            for X, y in dataloader:
+                X, y = X.to(device), y.to(device)
+                pred = model(X)
+                test_loss += loss_fn(pred, y).item()
+                correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+        test_loss /= num_batches
+        correct /= size
+        return f"Accuracy: {(100*correct):>0.1f}%, Avg loss: {test_loss:>8f}"
+
+    for t in range(2):
+        run.rec(f"epoch {t}", train(train_dataloader, model, loss_fn, optimizer))
+        run.rec(f"test {t}", test(test_dataloader, model, loss_fn))
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"]
+    model.eval()
+    x, y = images[0], labels[0]
+    with torch.no_grad():
+        x = x.to(device)
+        pred = model(x)
+        predicted, actual = classes[pred[0].argmax(0)], classes[y]
+    run.rec("predicted", f'Predicted: "{predicted}", Actual: "{actual}"')
+
+
+@scenario(xfail="QA_REPORT #25")
+def accelerator_device_idiom(run):
+    torch = run.torch
+    # verbatim from the current "Quickstart" tutorial
+    device = (torch.accelerator.current_accelerator().type
+              if torch.accelerator.is_available() else "cpu")
+    run.rec("Using device", f"Using {device} device")
