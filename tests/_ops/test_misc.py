@@ -273,3 +273,22 @@ def test_constants():
         ours, theirs = getattr(lamina, name), getattr(torch, name)
         assert type(ours) is type(theirs) is float
         assert ours == theirs or (math.isnan(ours) and math.isnan(theirs))
+
+
+def test_in_place_triangles_match_torch():
+    x = _x((3, 4))
+    ours, theirs = lamina.tensor(x), torch.tensor(x)
+    assert ours.tril_(1) is ours and ours.triu_(-1) is ours
+    theirs.tril_(1).triu_(-1)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_grad_fn_names_match_torch():
+    x = lamina.randn(3, 3, requires_grad=True)
+    y = torch.randn(3, 3, requires_grad=True)
+    for name, args in [("tril", ()), ("triu", (1,)), ("diagonal", ()), ("trace", ()),
+                       ("roll", (1, 0)), ("cumprod", (0,)), ("erf", ()), ("log2", ()),
+                       ("log10", ()), ("exp2", ()), ("atan2", (None,))]:
+        ours = getattr(x, name)(*(x if a is None else a for a in args))
+        theirs = getattr(y, name)(*(y if a is None else a for a in args))
+        assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__, name

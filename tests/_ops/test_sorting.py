@@ -181,3 +181,13 @@ def test_bad_arguments_raise_torch_types():
             lib.argsort(lib.zeros(2, 3), dim=-3)
         with pytest.raises(TypeError):
             lib.sort([3, 1, 2])
+
+
+def test_grad_fn_names_match_torch():
+    x = lamina.randn(3, 4, requires_grad=True)
+    y = torch.randn(3, 4, requires_grad=True)
+    for ours, theirs in [(x.sort().values, y.sort().values),
+                         (x.topk(2).values, y.topk(2).values),
+                         (x.kthvalue(2).values, y.kthvalue(2).values),
+                         (lamina.msort(x), torch.msort(y))]:
+        assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__
