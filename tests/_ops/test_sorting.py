@@ -142,6 +142,7 @@ UNIQUE_INPUTS = [
     np.array([[2.5, -1.0, 2.5], [0.0, -1.0, 7.0]], dtype=np.float32),
     np.array([True, False, True]),
     np.array(4.0),
+    np.array([1.0, np.nan, 2.0, np.nan, 1.0]),  # each NaN is its own value, as in torch
 ]
 
 

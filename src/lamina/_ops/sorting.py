@@ -146,8 +146,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     _check_sortable(input, "unique")
     array = input._array
     if dim is None:
+        # every NaN is distinct, as in torch (NumPy merges them by default)
         output, inverse, counts = np.unique(array.reshape(-1), return_inverse=True,
-                                            return_counts=True)
+                                            return_counts=True, equal_nan=False)
         inverse = inverse.reshape(array.shape)
     else:
         axis = _normalize_dim(dim, input.ndim, "unique")
