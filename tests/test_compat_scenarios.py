@@ -2715,3 +2715,29 @@ def accelerator_device_idiom(run):
     device = (torch.accelerator.current_accelerator().type
               if torch.accelerator.is_available() else "cpu")
     run.rec("Using device", f"Using {device} device")
+
+
+@scenario(xfail="QA_REPORT #26")
+def tensors_tutorial_out_keyword(run):
+    torch = run.torch
+    tensor = torch.ones(4, 4)
+    tensor[:, 1] = 0
+    y3 = torch.rand_like(tensor)
+    torch.matmul(tensor, tensor.T, out=y3)  # verbatim from the official "Tensors" tutorial
+    run.rec("matmul out", y3)
+    z3 = torch.rand_like(tensor)
+    torch.mul(tensor, tensor, out=z3)
+    run.rec("mul out", z3)
+    total = torch.empty(4)
+    torch.sum(tensor, dim=0, out=total)
+    run.rec("sum out", total)
+
+
+@scenario(xfail="QA_REPORT #27")
+def datasets_tutorial_target_transform(run):
+    torch = run.torch
+
+    def target_transform(y):  # the Lambda from the official "Transforms" tutorial
+        return torch.zeros(10, dtype=torch.float).scatter_(0, torch.tensor(y), value=1)
+
+    run.rec("one-hot", target_transform(3))
