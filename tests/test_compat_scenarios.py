@@ -1701,6 +1701,11 @@ def grad_fn_in_printed_tensors(run):
     run.rec("mse", repr(F.mse_loss(out, torch.zeros(4, 2))))
     run.rec("index", repr(out[0]))
     run.rec("matmul", repr(x @ model.weight.t()))
+    loss = nn.MSELoss()(out, torch.ones(4, 2))  # the 60-minute blitz walks the graph like this
+    run.rec("grad_fn", str(loss.grad_fn).split(" object")[0])
+    run.rec("next", str(loss.grad_fn.next_functions[0][0]).split(" object")[0])
+    run.rec("next next", str(loss.grad_fn.next_functions[0][0].next_functions[0][0]).split(
+        " object")[0])
 
 
 @scenario(rtol=1e-4, atol=1e-6)
