@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from math import e, inf, nan, pi  # noqa: F401  (torch.pi and friends are Python floats)
+
 from lamina._dtype import (  # noqa: F401
     bool_ as bool,
     double,
@@ -56,6 +58,15 @@ from lamina._ops.shape import (  # noqa: F401
     transpose, unbind, unflatten, unsqueeze, vstack,
 )
 from lamina._ops.softmax import log_softmax, softmax  # noqa: F401
+from lamina._ops.sorting import argsort, kthvalue, msort, sort, topk, unique  # noqa: F401
+from lamina._ops.misc import (  # noqa: F401
+    addmm, arctan2, atan2, baddbmm, cdist, cumprod, diag, diagonal, einsum, erf, exp2, lerp,
+    log2, log10, outer, repeat_interleave, roll, trace, tril, triu,
+)
+from lamina._legacy import (  # noqa: F401
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor,
+)
 from lamina._creation import (  # noqa: F401
     arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full, full_like,
     linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint,
@@ -68,11 +79,11 @@ from lamina.autograd.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,
 )
-from lamina import autograd  # noqa: F401,E402
+from lamina import autograd, cuda  # noqa: F401,E402
 from lamina.serialization import load, save  # noqa: F401,E402
 from lamina._interop import from_dlpack  # noqa: F401,E402
 from lamina._summary import ModelStatistics, summary  # noqa: F401,E402
-from lamina import optim, utils  # noqa: F401,E402
+from lamina import nn, optim, utils  # noqa: F401,E402  (torch.nn after import torch)
 from lamina._fit import Callback, EarlyStopping, ModelCheckpoint, fit  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -405,6 +405,12 @@ class TensorMethods:
     def logsumexp(self, dim, keepdim=False):
         return _ops.reduce.logsumexp(self, dim, keepdim)
 
+    def softmax(self, dim, dtype=None):
+        return _ops.softmax.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return _ops.softmax.log_softmax(self, dim, dtype)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _ops.reduce.norm(self, p, dim, keepdim, dtype)
 
@@ -537,3 +543,82 @@ class TensorMethods:
 
     def nonzero(self, *, as_tuple=False):
         return _ops.index.nonzero(self, as_tuple=as_tuple)
+
+    # ------------------------------------------------------------ sorting and selection
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        return _ops.sorting.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return _ops.sorting.argsort(self, dim, descending, stable=stable)
+
+    def msort(self):
+        return _ops.sorting.msort(self)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _ops.sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _ops.sorting.kthvalue(self, k, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _ops.sorting.unique(self, sorted, return_inverse, return_counts, dim)
+
+    # ------------------------------------------------------------ misc (lamina._ops.misc)
+    def tril(self, diagonal=0):
+        return _ops.misc.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _ops.misc.triu(self, diagonal)
+
+    def tril_(self, diagonal=0):
+        return self._assign(_ops.misc.tril(self, diagonal))
+
+    def triu_(self, diagonal=0):
+        return self._assign(_ops.misc.triu(self, diagonal))
+
+    def roll(self, shifts, dims=None):
+        return _ops.misc.roll(self, shifts, dims)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _ops.misc.cumprod(self, dim, dtype=dtype)
+
+    def diag(self, diagonal=0):
+        return _ops.misc.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _ops.misc.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _ops.misc.trace(self)
+
+    def outer(self, vec2):
+        return _ops.misc.outer(self, vec2)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return _ops.misc.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def erf(self):
+        return _ops.misc.erf(self)
+
+    def log2(self):
+        return _ops.misc.log2(self)
+
+    def log10(self):
+        return _ops.misc.log10(self)
+
+    def exp2(self):
+        return _ops.misc.exp2(self)
+
+    def atan2(self, other):
+        return _ops.misc.atan2(self, other)
+
+    arctan2 = atan2
+
+    def lerp(self, end, weight):
+        return _ops.misc.lerp(self, end, weight)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _ops.misc.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.misc.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
