@@ -2746,3 +2746,85 @@ def datasets_tutorial_target_transform(run):
         return torch.zeros(10, dtype=torch.float).scatter_(0, torch.tensor(y), value=1)
 
     run.rec("one-hot", target_transform(3))
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def tutorial_what_is_torch_nn_really(run):
+    torch, nn, F, data = run.torch, run.nn, run.F, run.data
+    rng = np.random.default_rng(330)
+    arrays = (rng.random((64, 784), dtype=np.float32), rng.integers(0, 10, 64),
+              rng.random((32, 784), dtype=np.float32), rng.integers(0, 10, 32))
+    x_train, y_train, x_valid, y_valid = map(torch.tensor, arrays)
+    n, c = x_train.shape
+    run.rec("n, c", (n, c))
+    weights = run.t(numpy_data(331, 784, 10)) / math.sqrt(784)
+    weights.requires_grad_()
+    bias = torch.zeros(10, requires_grad=True)
+
+    def log_softmax(x):
+        return x - x.exp().sum(-1).log().unsqueeze(-1)
+
+    def model(xb):
+        return log_softmax(xb @ weights + bias)
+
+    def nll(input, target):
+        return -input[range(target.shape[0]), target].mean()
+
+    def accuracy(out, yb):
+        preds = torch.argmax(out, dim=1)
+        return (preds == yb).float().mean()
+
+    bs, lr = 16, 0.5
+    for i in range((n - 1) // bs + 1):
+        xb, yb = x_train[i * bs: i * bs + bs], y_train[i * bs: i * bs + bs]
+        loss = nll(model(xb), yb)
+        loss.backward()
+        with torch.no_grad():
+            weights -= weights.grad * lr
+            bias -= bias.grad * lr
+            weights.grad.zero_()
+            bias.grad.zero_()
+    run.rec("manual", (nll(model(x_train), y_train), accuracy(model(x_train), y_train)))
+
+    class Lambda(nn.Module):
+        def __init__(self, func):
+            super().__init__()
+            self.func = func
+
+        def forward(self, x):
+            return self.func(x)
+
+    def preprocess(x):
+        return x.view(-1, 1, 28, 28)
+
+    cnn = nn.Sequential(
+        Lambda(preprocess),
+        nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 16, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 10, kernel_size=3, stride=2, padding=1), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        Lambda(lambda x: x.view(x.size(0), -1)))
+    run.sync(cnn)
+    run.rec("repr", repr(cnn))
+    opt = torch.optim.SGD(cnn.parameters(), lr=0.1, momentum=0.9)
+    loss_func = F.cross_entropy
+
+    def loss_batch(model, loss_func, xb, yb, opt=None):
+        loss = loss_func(model(xb), yb)
+        if opt is not None:
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        return loss.item(), len(xb)
+
+    train_dl = data.DataLoader(data.TensorDataset(x_train, y_train), batch_size=bs)
+    valid_dl = data.DataLoader(data.TensorDataset(x_valid, y_valid), batch_size=bs * 2)
+    for epoch in range(2):
+        cnn.train()
+        for xb, yb in train_dl:
+            loss_batch(cnn, loss_func, xb, yb, opt)
+        cnn.eval()
+        with torch.no_grad():
+            losses, nums = zip(*[loss_batch(cnn, loss_func, xb, yb) for xb, yb in valid_dl])
+        val_loss = np.sum(np.multiply(losses, nums)) / np.sum(nums)
+        run.rec(f"epoch {epoch}", float(val_loss))
