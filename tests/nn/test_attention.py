@@ -211,6 +211,23 @@ def test_mha_unbatched_matches_torch(need_weights):
     _compare(call(ours), call(theirs), [q, k], masks=[padding])
 
 
+@pytest.mark.filterwarnings("ignore:invalid value")
+def test_mha_fully_padded_sample_matches_torch():
+    """A sample whose keys are all padding: nan with need_weights (torch's softmax), zeros
+    without (torch's scaled_dot_product_attention)."""
+    ours, theirs = _pair(4, 2)
+    (x,) = _arrays((3, 2, 4))
+    padding = np.zeros((2, 3), dtype=bool)
+    padding[0] = True
+    for need_weights in (True, False):
+        out = ours(*[lamina.tensor(x)] * 3, key_padding_mask=lamina.tensor(padding),
+                   need_weights=need_weights)[0]
+        expected = theirs(*[torch.from_numpy(x)] * 3, key_padding_mask=torch.from_numpy(padding),
+                          need_weights=need_weights)[0]
+        assert_close(out, expected)
+        assert np.isnan(out.detach().numpy()[:, 0]).all() == need_weights
+
+
 def test_mha_dropout_compared_in_eval_and_active_in_training():
     ours, theirs = _pair(8, 2, dropout=0.5)
     ours.eval()

@@ -259,6 +259,10 @@ def test_bad_ranks_and_state_shapes_raise_torchs_types():
             module(zeros(5, 2, 3), (zeros(1, 4), zeros(1, 4)))
     with pytest.raises(RuntimeError, match=r"LSTM\(3, 4\).*hx\[0\] of shape \(1, 2, 4\)"):
         lstm(lamina.zeros(5, 2, 3), (lamina.zeros(1, 2, 5), lamina.zeros(1, 2, 4)))
+    with pytest.raises(ValueError, match=r"input dtype \(lamina.float64\) does not match"):
+        lstm(lamina.zeros(5, 2, 3, dtype=lamina.float64))
+    with pytest.raises(ValueError):
+        torch_lstm(torch.zeros(5, 2, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="proj_size has to be smaller"):
         nn.LSTM(3, 4, proj_size=4)
     with pytest.raises(ValueError, match="dropout should be a number"):

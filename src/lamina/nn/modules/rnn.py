@@ -190,6 +190,11 @@ class RNNBase(Module):
         expect_last_dim(self, input, self.input_size, hint=lambda: (
             f"input_size should be {input.shape[-1]}, or the input should carry "
             f"{self.input_size} features in its last dim"))
+        weight = self.weight_ih_l0
+        if input._array.dtype != weight._array.dtype:
+            raise ValueError(f"{describe(self)}: input dtype ({input.dtype}) does not match "
+                             f"weight dtype ({weight.dtype}). Hint: convert the input with "
+                             f".to({weight.dtype}), or the model with .to({input.dtype})")
         batched = input.ndim == 3
         if not batched:
             input = input.unsqueeze(1)  # (L, 1, H_in): the recurrence always runs time-major

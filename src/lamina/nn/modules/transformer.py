@@ -172,7 +172,12 @@ class TransformerDecoderLayer(Module):
 
 
 class TransformerEncoder(Module):
-    """num_layers deep copies of encoder_layer applied in turn, then the optional norm."""
+    """num_layers deep copies of encoder_layer applied in turn, then the optional norm.
+
+    Differs from torch only where torch's inference fast path does: in eval mode under
+    no_grad with a src_key_padding_mask, torch may run on nested tensors and return zeros at
+    padded positions; lamina always returns the regular path's values there.
+    """
 
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True):
