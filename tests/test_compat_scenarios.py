@@ -2828,3 +2828,55 @@ def tutorial_what_is_torch_nn_really(run):
             losses, nums = zip(*[loss_batch(cnn, loss_func, xb, yb) for xb, yb in valid_dl])
         val_loss = np.sum(np.multiply(losses, nums)) / np.sum(nums)
         run.rec(f"epoch {epoch}", float(val_loss))
+
+
+@scenario(rtol=1e-9, atol=1e-11)
+def float64_training_precision(run):
+    torch, nn, F = run.torch, run.nn, run.F
+    model = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.GELU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 4 * 4, 8),
+                          nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 3)).double()
+    run.sync(model)
+    x = run.t(numpy_data(340, 6, 1, 8, 8).astype(np.float64))
+    y = run.t([0, 1, 2, 0, 1, 2])
+    opts = [torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3),
+            torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9, nesterov=True)]
+    for opt in opts:
+        for _ in range(3):
+            opt.zero_grad()
+            out = model(x)
+            loss = F.cross_entropy(out, y, label_smoothing=0.1) + out.pow(2).mean() * 1e-3
+            loss.backward()
+            opt.step()
+            run.rec("loss", loss.item())
+    run.rec("dtype", out.dtype)
+    run.rec("weights", [p for p in model.parameters()])
+    run.rec("running_var", model[1].running_var)
+    model.eval()
+    run.rec("eval", model(x))
+    run.rec("softmax f64", F.softmax(model(x), dim=1))
+    run.rec("log_softmax f64", F.log_softmax(model(x) * 50, dim=1))
+    run.rec("bce f64", F.binary_cross_entropy_with_logits(model(x)[:, 0], y.double() / 2))
+
+
+@scenario()
+def iterable_dataset_streaming(run):
+    torch, data = run.torch, run.data
+
+    class Stream(data.IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            for i in range(self.n):
+                yield torch.full((2,), float(i)), i % 3
+
+    loader = data.DataLoader(Stream(10), batch_size=4)
+    run.rec("batches", list(loader))
+    run.raises("len", lambda: len(loader))
+    run.rec("drop_last", len(list(data.DataLoader(Stream(10), batch_size=4, drop_last=True))))
+    run.rec("no batching", next(iter(data.DataLoader(Stream(3), batch_size=None))))
+    run.raises("shuffle", lambda: data.DataLoader(Stream(3), shuffle=True))
+    chained = data.ChainDataset([Stream(2), Stream(1)])
+    run.rec("chain", [x.tolist() for x, _ in chained])
+    run.rec("worker info", data.get_worker_info())
