@@ -2880,3 +2880,58 @@ def iterable_dataset_streaming(run):
     chained = data.ChainDataset([Stream(2), Stream(1)])
     run.rec("chain", [x.tolist() for x, _ in chained])
     run.rec("worker info", data.get_worker_info())
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def tutorial_transfer_learning_loop(run):
+    import copy
+
+    torch, nn, data = run.torch, run.nn, run.data
+    rng = np.random.default_rng(350)
+    datasets = {phase: data.TensorDataset(run.t(rng.random((n, 3, 8, 8), dtype=np.float32)),
+                                          run.t(rng.integers(0, 2, n)))
+                for phase, n in (("train", 24), ("val", 12))}
+    dataloaders = {x: data.DataLoader(datasets[x], batch_size=8) for x in ["train", "val"]}
+    dataset_sizes = {x: len(datasets[x]) for x in ["train", "val"]}
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(4, 8))
+    for param in model.parameters():
+        param.requires_grad = False
+    num_ftrs = model[4].in_features
+    model[4] = nn.Linear(num_ftrs, 2)
+    run.sync(model)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model[4].parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.1)
+    best_model_wts = copy.deepcopy(model.state_dict())
+    best_acc = 0.0
+    lines = []
+    for _epoch in range(2):
+        for phase in ["train", "val"]:
+            model.train() if phase == "train" else model.eval()
+            running_loss = 0.0
+            running_corrects = 0
+            for inputs, labels in dataloaders[phase]:
+                optimizer.zero_grad()
+                with torch.set_grad_enabled(phase == "train"):
+                    outputs = model(inputs)
+                    _, preds = torch.max(outputs, 1)
+                    loss = criterion(outputs, labels)
+                    if phase == "train":
+                        loss.backward()
+                        optimizer.step()
+                running_loss += loss.item() * inputs.size(0)
+                running_corrects += torch.sum(preds == labels.data)
+            if phase == "train":
+                scheduler.step()
+            epoch_loss = running_loss / dataset_sizes[phase]
+            epoch_acc = running_corrects.double() / dataset_sizes[phase]
+            lines.append(f"{phase} Loss: {epoch_loss:.4f} Acc: {epoch_acc:.4f}")
+            if phase == "val" and epoch_acc > best_acc:
+                best_acc = epoch_acc
+                best_model_wts = copy.deepcopy(model.state_dict())
+    run.rec("log", lines)
+    run.rec("best acc", best_acc)
+    model.load_state_dict(best_model_wts)
+    run.rec("head", model[4].weight)
+    run.rec("frozen conv grad", model[0].weight.grad)
