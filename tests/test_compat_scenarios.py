@@ -2935,3 +2935,19 @@ def tutorial_transfer_learning_loop(run):
     model.load_state_dict(best_model_wts)
     run.rec("head", model[4].weight)
     run.rec("frozen conv grad", model[0].weight.grad)
+
+
+@scenario(xfail="QA_REPORT #9")
+def no_numpy_overflow_warnings(run):
+    import warnings
+
+    F = run.F
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        big = run.t([3e38])  # a diverging loss reaches inf this way
+        run.rec("mul", big * 10)
+        run.rec("add", big + big)
+        run.rec("sub", F.mse_loss(big, -big))
+        run.rec("norm", run.t([1e20, 1e20]).norm())
+        run.rec("half", run.t([1e30]).half())
+    run.rec("warnings", [str(w.message) for w in caught])
