@@ -2951,3 +2951,13 @@ def no_numpy_overflow_warnings(run):
         run.rec("norm", run.t([1e20, 1e20]).norm())
         run.rec("half", run.t([1e30]).half())
     run.rec("warnings", [str(w.message) for w in caught])
+
+
+@scenario(xfail="QA_REPORT #28")
+def python_operator_odds(run):
+    torch = run.torch
+    mask = torch.ones(2)
+    run.rec("== None", mask == None)  # noqa: E711 - amateur code does write this
+    run.rec("!= None", mask != None)  # noqa: E711
+    run.rec("tensor @ ndarray", torch.ones(2, 2) @ np.ones((2, 2), dtype=np.float32))
+    run.rec("np ufunc keeps Tensor", type(np.exp(torch.ones(2))).__name__)
