@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.helpers import assert_close, copy_module_weights
 
 import lamina
@@ -80,6 +82,21 @@ def test_sdpa_matches_torch(case, dtype, lengths):
     _compare(lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m, **extra),
              lambda q, k, v, m: TF.scaled_dot_product_attention(q, k, v, attn_mask=m, **extra),
              [q, k, v], masks=[mask])
+
+
+@settings(max_examples=12, deadline=None)
+@given(lead=st.lists(st.integers(1, 3), min_size=0, max_size=2), length=st.integers(1, 4),
+       source=st.integers(1, 4), embed=st.integers(1, 4), value_dim=st.integers(1, 3),
+       broadcast_key=st.booleans(), causal=st.booleans())
+def test_sdpa_random_shapes_match_torch(lead, length, source, embed, value_dim, broadcast_key,
+                                        causal):
+    lead = tuple(lead)
+    key_lead = tuple(1 for _ in lead) if broadcast_key else lead  # key/value broadcast
+    q, k, v = _arrays(lead + (length, embed), key_lead + (source, embed),
+                      key_lead + (source, value_dim), dtype=np.float64)
+    _compare(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=causal),
+             lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=causal),
+             [q, k, v])
 
 
 def test_sdpa_fully_masked_row_gives_zeros_like_torch():

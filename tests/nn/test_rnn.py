@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 import torchinfo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.helpers import assert_close, copy_module_weights
 
 import lamina
@@ -99,6 +101,18 @@ def test_layer_matches_torch(name, extra, config, with_state, dtype):
         if name == "LSTM":
             state = (state, _state((rows, batch, 4), dtype, 3))
     _compare(ours, theirs, [x, state])
+
+
+@settings(max_examples=10, deadline=None)
+@given(name=st.sampled_from(["RNN", "LSTM", "GRU"]), length=st.integers(1, 4),
+       batch=st.integers(1, 3), input_size=st.integers(1, 4), hidden_size=st.integers(1, 4),
+       num_layers=st.integers(1, 2), bidirectional=st.booleans(), batch_first=st.booleans())
+def test_random_shapes_match_torch(name, length, batch, input_size, hidden_size, num_layers,
+                                   bidirectional, batch_first):
+    ours, theirs = _pair(name, input_size, hidden_size, num_layers=num_layers,
+                         bidirectional=bidirectional, batch_first=batch_first)
+    shape = (batch, length, input_size) if batch_first else (length, batch, input_size)
+    _compare(ours, theirs, [_state(shape, np.float32, length), None])
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
