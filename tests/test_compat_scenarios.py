@@ -2961,3 +2961,31 @@ def python_operator_odds(run):
     run.rec("!= None", mask != None)  # noqa: E711
     run.rec("tensor @ ndarray", torch.ones(2, 2) @ np.ones((2, 2), dtype=np.float32))
     run.rec("np ufunc keeps Tensor", type(np.exp(torch.ones(2))).__name__)
+
+
+@scenario(rtol=1e-4, atol=1e-5)
+def transformer_classifier_inference(run):
+    torch, nn = run.torch, run.nn
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(50, 16, padding_idx=0)
+            layer = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.1, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, num_layers=2)
+            self.head = nn.Linear(16, 3)
+
+        def forward(self, tokens):
+            pad = tokens == 0
+            h = self.encoder(self.embed(tokens), src_key_padding_mask=pad)
+            h = h.masked_fill(pad.unsqueeze(-1), 0.0)
+            return self.head(h.sum(1) / (~pad).sum(1, keepdim=True))
+
+    model = run.sync(Classifier())
+    tokens = run.t([[5, 7, 9, 0, 0], [3, 3, 2, 8, 1]])
+    model.eval()
+    with torch.no_grad():
+        run.rec("eval no_grad", model(tokens))
+    run.rec("eval with grad", model(tokens))
+    run.rec("repr", repr(model))
+    run.rec("n params", sum(p.numel() for p in model.parameters()))
