@@ -4,8 +4,13 @@ Layout. The columns of an input (N, C, H, W) form one matrix (C*kh*kw, N*Ho*Wo):
 (input channel, kernel offset), a column per output pixel of every sample. A convolution is
 then one GEMM weight(O, C*kh*kw) @ columns per group, and each gradient is one GEMM too.
 Building the columns is one strided copy of the padded input (no Python loop); scattering them
-back (col2im) loops over the kh*kw kernel offsets only. The (O, N*Ho*Wo) result is turned into
+back (col2im) loops over the kh*kw kernel offsets only. The result is turned into
 (N, O, Ho, Wo) by one copy that also adds the bias.
+
+Ungrouped batched convolutions run the forward as columns.T @ weight.T, giving (N*Ho*Wo, O)
+rows, and take grad as rows (N*Ho*Wo, O) too, for the weight gradient columns @ rows and the
+input gradient (see _input_gradient_from_rows). With one BLAS thread on the seeds' CNN, these
+orientations measured 1.5-2x faster than weight @ columns, dy @ columns.T and W.T @ dy.
 
 (Measured on the seeds' CNN: one GEMM per sample saves that copy and was ~10% cheaper in CPU
 time with one BLAS thread, but with OpenBLAS's default threads its hundreds of small calls made
@@ -106,6 +111,37 @@ def _input_gradient(weight2: np.ndarray, grad: np.ndarray, g: _Geometry,
     return buffer[:, :, g.top:g.top + g.h, g.left:g.left + g.w]
 
 
+def _to_rows(y: np.ndarray) -> np.ndarray:
+    """An output-shaped (n, o, ho, wo) array as GEMM operand (n*ho*wo, o)."""
+    return np.ascontiguousarray(y.transpose(0, 2, 3, 1)).reshape(-1, y.shape[1])
+
+
+def _input_gradient_from_rows(weight: np.ndarray, grad_rows: np.ndarray,
+                              g: _Geometry) -> np.ndarray:
+    """The input-gradient of an ungrouped convolution, given grad as rows (n*ho*wo, o).
+
+    One small GEMM per kernel offset gives, per output pixel, what that offset sends back to
+    each channel as a contiguous (n, ho, wo, c) block, summed into a channels-last padded
+    buffer in runs of wo*c; one copy makes the result NCHW. (One GEMM for all offsets is
+    cheaper, but its (kh*kw*c)-wide rows make the sums stride through memory 16 values at a
+    time, which cost more than the GEMMs save; so did the W.T @ grad columns layout.)
+    """
+    o, c = weight.shape[:2]
+    # (kh, kw, o, c): each offset's (o, c) block contiguous, as BLAS wants it
+    blocks = np.ascontiguousarray(weight.reshape(o, c, g.kh, g.kw).transpose(2, 3, 0, 1))
+    buffer = np.zeros((g.n, g.rows, g.wp, c), dtype=grad_rows.dtype)
+    share = np.empty((grad_rows.shape[0], c), dtype=grad_rows.dtype)
+    block = share.reshape(g.n, g.ho, g.wo, c)
+    span_h, span_w = (g.ho - 1) * g.sh + 1, (g.wo - 1) * g.sw + 1
+    for i in range(g.kh):
+        for j in range(g.kw):
+            np.matmul(grad_rows, blocks[i, j], out=share)
+            top, left = i * g.dh, j * g.dw
+            buffer[:, top:top + span_h:g.sh, left:left + span_w:g.sw] += block
+    cropped = buffer[:, g.top:g.top + g.h, g.left:g.left + g.w].transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(cropped)
+
+
 def _to_columns(y: np.ndarray, g: _Geometry) -> np.ndarray:
     """An output-shaped (n, o, ho, wo) array as GEMM operand (o, n*ho*wo)."""
     return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(y.shape[1], -1)
@@ -124,6 +160,18 @@ def _from_columns(columns: np.ndarray, g: _Geometry, bias) -> np.ndarray:
         np.copyto(out, view)
     else:
         np.add(view, bias.reshape(o, 1, 1), out=out)
+    return out
+
+
+def _from_rows(rows: np.ndarray, g: _Geometry, bias) -> np.ndarray:
+    """A fresh GEMM result (n*ho*wo, o) as a C-contiguous (n, o, ho, wo), plus bias."""
+    o = rows.shape[1]
+    view = rows.reshape(g.n, g.ho * g.wo, o).transpose(0, 2, 1)
+    out = np.empty((g.n, o, g.ho, g.wo), dtype=rows.dtype)
+    if bias is None:
+        np.copyto(out.reshape(view.shape), view)
+    else:
+        np.add(view, bias.reshape(o, 1), out=out.reshape(view.shape))
     return out
 
 
@@ -188,7 +236,10 @@ class Convolution(Primitive):
         g = _Geometry(x.shape, weight.shape[2:], stride, padding, dilation)
         columns = _im2col(x, g)
         weight2 = weight.reshape(weight.shape[0], -1)
-        out = _from_columns(_weight_times(weight2, columns, groups), g, bias)
+        if groups == 1 and g.n > 1:
+            out = _from_rows(columns.T @ weight2.T, g, bias)
+        else:
+            out = _from_columns(_weight_times(weight2, columns, groups), g, bias)
         needs = ctx.needs_input_grad
         if needs:
             ctx.geometry, ctx.groups, ctx.shapes = g, groups, (x_shape, weight_shape)
@@ -199,16 +250,24 @@ class Convolution(Primitive):
     @staticmethod
     def backward(ctx, grad):
         weight, columns = ctx.saved_tensors
-        weight2 = None if weight is None else weight.reshape(weight.shape[0], -1)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g, groups, (x_shape, weight_shape) = ctx.geometry, ctx.groups, ctx.shapes
         grad = grad.reshape(g.n, -1, g.ho, g.wo)
-        grad_columns = _to_columns(grad, g) if need_w else None
         grad_x = grad_w = grad_b = None
-        if need_x:
-            grad_x = _input_gradient(weight2, grad, g, groups).reshape(x_shape)
-        if need_w:
-            grad_w = _weight_gradient(grad_columns, columns, groups).reshape(weight_shape)
+        if groups == 1:
+            # one transposed copy of grad, (n*ho*wo, o), feeds both GEMMs
+            grad_rows = _to_rows(grad)
+            if need_x:
+                grad_x = _input_gradient_from_rows(weight, grad_rows, g).reshape(x_shape)
+            if need_w:
+                grad_w = (columns @ grad_rows).T.reshape(weight_shape)
+        else:
+            weight2 = None if weight is None else weight.reshape(weight.shape[0], -1)
+            if need_x:
+                grad_x = _input_gradient(weight2, grad, g, groups).reshape(x_shape)
+            if need_w:
+                grad_w = _weight_gradient(_to_columns(grad, g), columns, groups)
+                grad_w = grad_w.reshape(weight_shape)
         if need_b:
             grad_b = grad.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b, None, None, None, None
