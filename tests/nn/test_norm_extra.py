@@ -193,3 +193,15 @@ def test_summary_matches_torchinfo():
     theirs = torchinfo.summary(_summary_model(torch.nn), input_size=(2, 2, 8), verbose=0)
     ours = lamina.summary(_summary_model(nn), input_size=(2, 2, 8), verbose=0)
     assert str(ours) == str(theirs)
+
+
+def test_batch_norm_3d_in_eval_sequential_under_no_grad_matches_torch():
+    # Sequential's no_grad path runs BatchNorm's array form: it must accept 5-D input too
+    ours, theirs = _pair("BatchNorm3d", 3)
+    theirs.running_mean.uniform_(-1, 1)
+    theirs.running_var.uniform_(0.5, 2)
+    copy_module_weights(theirs, ours)
+    ours_model, theirs_model = nn.Sequential(ours).eval(), torch.nn.Sequential(theirs).eval()
+    array = np.random.default_rng(7).standard_normal((2, 3, 2, 2, 3)).astype(np.float32)
+    with lamina.no_grad(), torch.no_grad():
+        assert_close(ours_model(lamina.tensor(array)), theirs_model(torch.tensor(array)))
