@@ -20,6 +20,16 @@ LAMINA_DTYPES = {np.float32: lamina.float32, np.float64: lamina.float64}
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _torch_on_one_thread():
+    """Run the torch oracle on one thread (restored afterwards): at these tiny sizes its
+    thread pool only adds wake-ups, which cost up to a second per call on a busy machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _arrays(*shapes, dtype=np.float32, seed=0):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(shape).astype(dtype) for shape in shapes]

@@ -21,6 +21,16 @@ LAMINA_DTYPES = {np.float32: lamina.float32, np.float64: lamina.float64}
 LOOSE = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _torch_on_one_thread():
+    """Run the torch oracle on one thread (restored afterwards): at these tiny sizes its
+    thread pool only adds wake-ups, which cost up to a second per call on a busy machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _pair(name, *args, dtype=np.float32, **kwargs):
     ours = getattr(nn, name)(*args, dtype=LAMINA_DTYPES[dtype], **kwargs)
     with warnings.catch_warnings():

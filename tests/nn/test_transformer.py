@@ -22,6 +22,16 @@ TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-10, atol
 D_MODEL, NHEAD, FF = 8, 2, 16
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _torch_on_one_thread():
+    """Run the torch oracle on one thread (restored afterwards): at these tiny sizes its
+    thread pool only adds wake-ups, which cost up to a second per call on a busy machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _build(library, name, dtype, **kwargs):
     nn_ = library.nn
     dtype = (LAMINA_DTYPES if library is lamina else TORCH_DTYPES)[dtype]
