@@ -16,7 +16,7 @@ class _InstanceNorm(_NormBase):
     With tracked statistics, eval mode uses them; num_batches_tracked is never advanced.
     """
 
-    _spatial_dims = 2
+    _spatial_dims: int  # how many trailing dims are positions: set by each subclass
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device=None,
@@ -58,3 +58,5 @@ class _InstanceNorm(_NormBase):
 
 class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or unbatched (C, H, W) input."""
+
+    _spatial_dims = 2
