@@ -1,12 +1,10 @@
 """Recurrent layers: RNN, LSTM, GRU and their single-step cells, with torch.nn's parameters.
 
 Every layer and direction projects the whole input sequence with one matmul (the big GEMM),
-then runs the recurrence one time step at a time on existing differentiable ops, so autograd
-needs nothing special. Parameter names, shapes and order are torch's (`weight_ih_l0`,
-`bias_hh_l1_reverse`, `weight_hr_l0` with proj_size), so state_dicts interchange.
-
-Gate layouts are torch's: LSTM rows are (input, forget, cell, output), GRU rows are
-(reset, update, new), and GRU keeps `bias_hh`'s new-gate part inside the reset product.
+then runs the recurrence one time step at a time (lamina.nn._functional.recurrent: a matmul
+and one fused element-wise primitive per step). Parameter names, shapes and order are
+torch's (`weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0` with proj_size), so
+state_dicts interchange.
 """
 
 from __future__ import annotations
@@ -15,15 +13,12 @@ import math
 import numbers
 import warnings
 
-import numpy as np
-
 import lamina
 from lamina._tensor import Tensor
-from lamina.autograd.function import Primitive
 from lamina.nn import init
-from lamina.nn._functional.activation import relu, sigmoid, tanh
 from lamina.nn._functional.dropout import dropout as _dropout
 from lamina.nn._functional.linear import linear
+from lamina.nn._functional.recurrent import gru_step, lstm_step, rnn_step, time_steps
 from lamina.nn.modules._errors import ShapeError, describe, expect_last_dim
 from lamina.nn.modules.module import Module
 from lamina.nn.parameter import Parameter
@@ -31,56 +26,6 @@ from lamina.nn.parameter import Parameter
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-class _TimeSteps(Primitive):
-    """Split (L, ...) into its L slices along dim 0 in one node; backward stacks them.
-
-    Indexing step by step would give each step's gradient a full-size zero array, which costs
-    O(L^2) for a sequence of length L.
-    """
-
-    grad_fn_name = "UnbindBackward0"
-
-    @staticmethod
-    def forward(ctx, array):
-        return tuple(array)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return np.stack(grads)
-
-
-def _steps(sequence: Tensor) -> tuple:
-    out = _TimeSteps.apply(sequence)
-    return out if isinstance(out, tuple) else (out,)
-
-
-# ------------------------------------------------------------------------ one time step
-# gates_x is the input's share of the gates (x @ weight_ih.T + bias_ih), already computed.
-def _rnn_step(gates_x, h, weight_hh, bias_hh, nonlinearity):
-    pre = gates_x + linear(h, weight_hh, bias_hh)
-    return relu(pre) if nonlinearity == "relu" else tanh(pre)
-
-
-def _lstm_step(gates_x, h, c, weight_hh, bias_hh, weight_hr):
-    gates = gates_x + linear(h, weight_hh, bias_hh)
-    i, f, g, o = gates.chunk(4, 1)
-    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    h = sigmoid(o) * tanh(c)
-    if weight_hr is not None:
-        h = linear(h, weight_hr)
-    return h, c
-
-
-def _gru_step(gates_x, h, weight_hh, bias_hh):
-    gates_h = linear(h, weight_hh, bias_hh)
-    x_r, x_z, x_n = gates_x.chunk(3, 1)
-    h_r, h_z, h_n = gates_h.chunk(3, 1)
-    r = sigmoid(x_r + h_r)
-    z = sigmoid(x_z + h_z)
-    n = tanh(x_n + r * h_n)
-    return n + z * (h - n)  # (1 - z) * n + z * h, one op fewer
 
 
 def _check_rank(module, name: str, value: Tensor, ranks: tuple, what: str) -> None:
@@ -246,7 +191,8 @@ class RNNBase(Module):
 
     def _run(self, input: Tensor, states: list):
         directions = 2 if self.bidirectional else 1
-        per_row = [_steps(state) for state in states]  # row k = layer * directions + direction
+        # row k of each state is layer k // directions, direction k % directions
+        per_row = [time_steps(state) for state in states]
         finals = [[] for _ in states]
         layer_input = input
         for layer in range(self.num_layers):
@@ -271,22 +217,22 @@ class RNNBase(Module):
         else:
             (weight_ih, weight_hh, *rest), bias_ih, bias_hh = weights, None, None
         weight_hr = rest[0] if rest else None
-        steps = _steps(linear(input, weight_ih, bias_ih))
+        steps = time_steps(linear(input, weight_ih, bias_ih))
         order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
         outputs = [None] * len(steps)
         if self.mode == "LSTM":
             h, c = state
             for t in order:
-                h, c = _lstm_step(steps[t], h, c, weight_hh, bias_hh, weight_hr)
+                h, c = lstm_step(steps[t], h, c, weight_hh, bias_hh, weight_hr)
                 outputs[t] = h
             last = (h, c)
         else:
             (h,) = state
             for t in order:
                 if self.mode == "GRU":
-                    h = _gru_step(steps[t], h, weight_hh, bias_hh)
+                    h = gru_step(steps[t], h, weight_hh, bias_hh)
                 else:
-                    h = _rnn_step(steps[t], h, weight_hh, bias_hh,
+                    h = rnn_step(steps[t], h, weight_hh, bias_hh,
                                   "relu" if self.mode == "RNN_RELU" else "tanh")
                 outputs[t] = h
             last = (h,)
@@ -407,7 +353,7 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         input, (h,), batched = self._prepare(input, [hx])
-        h = _rnn_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh,
+        h = rnn_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh,
                       self.bias_hh, self.nonlinearity)
         return h if batched else h.squeeze(0)
 
@@ -424,7 +370,7 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx=None):
         input, (h, c), batched = self._prepare(input, [None, None] if hx is None else list(hx))
-        h, c = _lstm_step(linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
+        h, c = lstm_step(linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
                           self.bias_hh, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
@@ -438,6 +384,6 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, (h,), batched = self._prepare(input, [hx])
-        h = _gru_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh,
+        h = gru_step(linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh,
                       self.bias_hh)
         return h if batched else h.squeeze(0)
