@@ -246,6 +246,16 @@ def test_cell_gradcheck(name):
     assert gradcheck(run, (x, h, c, *weights))
 
 
+@pytest.mark.parametrize("keep", [0, 1], ids=["h_only", "c_only"])
+def test_lstm_step_gradcheck_when_one_output_is_unused(keep):
+    # the fused step's backward gets a zero gradient for the output nobody used
+    cell = nn.LSTMCell(2, 3, dtype=lamina.float64)
+    x = lamina.randn(2, 2, dtype=lamina.float64, requires_grad=True)
+    h = lamina.randn(2, 3, dtype=lamina.float64, requires_grad=True)
+    c = lamina.randn(2, 3, dtype=lamina.float64, requires_grad=True)
+    assert gradcheck(lambda x, h, c: cell(x, (h, c))[keep], (x, h, c))
+
+
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
 def test_layer_gradcheck(name):
     layer = getattr(nn, name)(2, 2, num_layers=2, bidirectional=True, dtype=lamina.float64)
