@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torchinfo
 from tests.helpers import assert_close, copy_module_weights
 
 import lamina
@@ -268,3 +269,13 @@ def test_wrong_d_model_names_the_layer():
                                                        torch.zeros(3, 2, 7))
     with pytest.raises(RuntimeError, match="activation should be relu/gelu"):
         nn.TransformerEncoderLayer(D_MODEL, NHEAD, activation="tanh")
+
+
+def test_summary_of_an_encoder_matches_torchinfo():
+    def build(library):
+        layer = library.nn.TransformerEncoderLayer(16, 4, 32, batch_first=True)
+        return library.nn.TransformerEncoder(layer, 2)
+
+    ours = lamina.summary(build(lamina), input_size=(2, 5, 16), verbose=0)
+    theirs = torchinfo.summary(build(torch), input_size=(2, 5, 16), verbose=0)
+    assert str(ours) == str(theirs)
