@@ -100,7 +100,7 @@ def _float_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
     return mask
 
 
-def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+def _check_shapes(query, key, value, key_padding_mask, attn_mask) -> bool:
     """Whether the input is batched; raise AssertionError (torch's type) on mismatched ranks."""
     if query.ndim not in (2, 3):
         raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
@@ -134,7 +134,7 @@ def multi_head_attention_forward(
     (output (L, N, E), weights (N, L, S) averaged over heads, or (N, heads, L, S), or None
     when need_weights is False). `is_causal` is only a hint: attn_mask must still be given.
     """
-    batched = _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
+    batched = _check_shapes(query, key, value, key_padding_mask, attn_mask)
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:

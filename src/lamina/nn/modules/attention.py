@@ -26,9 +26,10 @@ class AttentionShapeError(ShapeError, AssertionError):
 class MultiheadAttention(Module):
     """Attention over num_heads subspaces of embed_dim: softmax(QK^T / sqrt(d)) V per head.
 
-    query (L, N, E), key (S, N, kdim), value (S, N, vdim); (N, L, E)... with batch_first;
-    unbatched (L, E). Returns (output like query, weights (N, L, S) averaged over heads,
-    (N, heads, L, S) with average_attn_weights=False, or None with need_weights=False).
+    query (L, N, E), key (S, N, kdim), value (S, N, vdim); batch first with batch_first;
+    unbatched (L, E), (S, kdim), (S, vdim). Returns (output shaped like query, weights
+    (N, L, S) averaged over heads, or (N, num_heads, L, S) with average_attn_weights=False,
+    or None with need_weights=False).
     Bool masks are True where attention is NOT allowed; float masks are added to the scores.
     """
 
