@@ -127,8 +127,10 @@ def test_random_shapes_match_torch(name, length, batch, input_size, hidden_size,
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("with_state", [False, True], ids=["no_h0", "h0"])
-def test_unbatched_input_matches_torch(name, with_state):
-    ours, theirs = _pair(name, 3, 4, num_layers=2, bidirectional=True)
+@pytest.mark.parametrize("batch_first", [False, True], ids=["seq_first", "batch_first"])
+def test_unbatched_input_matches_torch(name, with_state, batch_first):
+    # unbatched input is (L, H_in) whatever batch_first says, as in torch
+    ours, theirs = _pair(name, 3, 4, num_layers=2, bidirectional=True, batch_first=batch_first)
     x = _state((6, 3), np.float32, 4)
     state = None
     if with_state:
