@@ -7,15 +7,18 @@ Building the columns is one strided copy of the padded input (no Python loop); s
 back (col2im) loops over the kh*kw kernel offsets only. The result is turned into
 (N, O, Ho, Wo) by one copy that also adds the bias.
 
-Ungrouped batched convolutions run the forward as columns.T @ weight.T, giving (N*Ho*Wo, O)
-rows, and take grad as rows (N*Ho*Wo, O) too, for the weight gradient columns @ rows and the
-input gradient (see _input_gradient_from_rows). With one BLAS thread on the seeds' CNN, these
-orientations measured 1.5-2x faster than weight @ columns, dy @ columns.T and W.T @ dy.
-
-(Measured on the seeds' CNN: one GEMM per sample saves that copy and was ~10% cheaper in CPU
-time with one BLAS thread, but with OpenBLAS's default threads its hundreds of small calls made
-a training step several times slower in wall time on a busy machine. Computing the forward rows
-Wp wide, for longer copy runs, lost more in the GEMM and the crop than it saved.)
+Ungrouped batched convolutions (groups=1, N>1) take other routes, measured with one BLAS
+thread on the seeds' CNN: the forward is one GEMM per sample, weight @ (a strided view of
+each sample's columns), which lands in (N, O, Ho, Wo) order with no reordering copy (1.5-2.4x
+faster than one big GEMM plus that copy); the weight gradient, when no input gradient is
+needed, is likewise one GEMM per sample, summed; otherwise grad is transposed once into rows
+(N*Ho*Wo, O) that feed both columns @ rows and _input_gradient_from_rows. (The previous owner
+found per-sample GEMMs several times slower in wall time with OpenBLAS's default threads on a
+busy machine; with these sizes a default-threads training step measured 0.94 of torch's wall
+time against 1.00 before. Computing the forward rows Wp wide, for longer copy runs, lost more
+in the GEMM and the crop than it saved. Returning the forward's (N*Ho*Wo, O) rows as a
+channels-last view, without the reordering copy, made the ReLU and pooling after it slower
+than the copy.)
 
 A transposed convolution is the input-gradient of a convolution (and the other way round), so
 both layers share the same three GEMMs and the same im2col/col2im.
@@ -163,16 +166,27 @@ def _from_columns(columns: np.ndarray, g: _Geometry, bias) -> np.ndarray:
     return out
 
 
-def _from_rows(rows: np.ndarray, g: _Geometry, bias) -> np.ndarray:
-    """A fresh GEMM result (n*ho*wo, o) as a C-contiguous (n, o, ho, wo), plus bias."""
-    o = rows.shape[1]
-    view = rows.reshape(g.n, g.ho * g.wo, o).transpose(0, 2, 1)
-    out = np.empty((g.n, o, g.ho, g.wo), dtype=rows.dtype)
-    if bias is None:
-        np.copyto(out.reshape(view.shape), view)
-    else:
-        np.add(view, bias.reshape(o, 1), out=out.reshape(view.shape))
-    return out
+def _per_sample(columns: np.ndarray, g: _Geometry) -> np.ndarray:
+    """Columns (k, n*ho*wo) as n strided (k, ho*wo) matrices: no copy, BLAS takes the stride."""
+    return columns.reshape(columns.shape[0], g.n, g.ho * g.wo).transpose(1, 0, 2)
+
+
+def _weight_times_per_sample(weight2: np.ndarray, columns: np.ndarray, g: _Geometry,
+                             bias) -> np.ndarray:
+    """An ungrouped forward as one GEMM per sample, landing in (n, o, ho, wo) order: with one
+    BLAS thread this beat one big GEMM plus the reordering copy (1.5-2.4x on the seeds' CNN)."""
+    out = np.matmul(weight2, _per_sample(columns, g))
+    if bias is not None:
+        out += bias.reshape(-1, 1)
+    return out.reshape(g.n, -1, g.ho, g.wo)
+
+
+def _weight_gradient_per_sample(grad: np.ndarray, columns: np.ndarray,
+                                g: _Geometry) -> np.ndarray:
+    """dW summed over one GEMM per sample, reading grad (n, o, ho, wo) in place: transposing
+    grad with few channels (o=16) costs more than the whole product."""
+    grad3 = grad.reshape(g.n, -1, g.ho * g.wo)
+    return np.matmul(_per_sample(columns, g), grad3.transpose(0, 2, 1)).sum(axis=0).T
 
 
 # The three GEMMs, one per group: y = W @ cols, dW = dy @ cols.T, dcols = W.T @ dy. A few big
@@ -237,7 +251,7 @@ class Convolution(Primitive):
         columns = _im2col(x, g)
         weight2 = weight.reshape(weight.shape[0], -1)
         if groups == 1 and g.n > 1:
-            out = _from_rows(columns.T @ weight2.T, g, bias)
+            out = _weight_times_per_sample(weight2, columns, g, bias)
         else:
             out = _from_columns(_weight_times(weight2, columns, groups), g, bias)
         needs = ctx.needs_input_grad
@@ -256,11 +270,13 @@ class Convolution(Primitive):
         grad_x = grad_w = grad_b = None
         if groups == 1:
             # one transposed copy of grad, (n*ho*wo, o), feeds both GEMMs
-            grad_rows = _to_rows(grad)
             if need_x:
+                grad_rows = _to_rows(grad)
                 grad_x = _input_gradient_from_rows(weight, grad_rows, g).reshape(x_shape)
-            if need_w:
-                grad_w = (columns @ grad_rows).T.reshape(weight_shape)
+                if need_w:
+                    grad_w = (columns @ grad_rows).T.reshape(weight_shape)
+            elif need_w:  # without grad rows to share, skip transposing grad
+                grad_w = _weight_gradient_per_sample(grad, columns, g).reshape(weight_shape)
         else:
             weight2 = None if weight is None else weight.reshape(weight.shape[0], -1)
             if need_x:
