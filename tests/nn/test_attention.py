@@ -323,3 +323,19 @@ def test_mha_wrong_feature_size_names_the_layer():
     with pytest.raises(AssertionError):
         tx = torch.zeros(4, 2, 6)
         torch.nn.MultiheadAttention(8, 2)(tx, tx, tx)
+
+
+def _same_initial_weights(build) -> bool:
+    """Whether both libraries draw identical weights after manual_seed(0)."""
+    torch.manual_seed(0)
+    theirs = build(torch).state_dict()
+    lamina.manual_seed(0)
+    ours = build(lamina).state_dict()
+    return list(ours) == list(theirs) and all(
+        np.array_equal(ours[k].numpy(), theirs[k].numpy()) for k in theirs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(kdim=3, vdim=5, add_bias_kv=True)])
+def test_mha_seeded_init_draws_torchs_numbers(kwargs):
+    # lamina's generator follows torch's streams, and the layer draws in torch's order
+    assert _same_initial_weights(lambda lib: lib.nn.MultiheadAttention(8, 2, **kwargs))

@@ -328,3 +328,24 @@ def test_summary_of_an_lstm_model_matches_torchinfo():
     ours = lamina.summary(_Tagger.build(lamina), input_size=(2, 5, 8), verbose=0)
     theirs = torchinfo.summary(_Tagger.build(torch), input_size=(2, 5, 8), verbose=0)
     assert str(ours) == str(theirs)
+
+
+def _same_initial_weights(build) -> bool:
+    """Whether both libraries draw identical weights after manual_seed(0)."""
+    torch.manual_seed(0)
+    theirs = build(torch).state_dict()
+    lamina.manual_seed(0)
+    ours = build(lamina).state_dict()
+    return list(ours) == list(theirs) and all(
+        np.array_equal(ours[k].numpy(), theirs[k].numpy()) for k in theirs)
+
+
+@pytest.mark.parametrize("build", [
+    lambda lib: lib.nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2),
+    lambda lib: lib.nn.GRU(3, 4, bias=False),
+    lambda lib: lib.nn.RNNCell(3, 4),
+    lambda lib: lib.nn.GRUCell(3, 4),
+], ids=["lstm", "gru", "rnn_cell", "gru_cell"])
+def test_seeded_init_draws_torchs_numbers(build):
+    # lamina's generator follows torch's streams, and the layers draw in torch's order
+    assert _same_initial_weights(build)
