@@ -1048,7 +1048,7 @@ def losses_zoo(run):
     run.rec("mse broadcast warn shape", F.mse_loss(logits[:, :1], y.view(-1, 1)))
 
 
-@scenario(xfail="QA_REPORT #1")
+@scenario()
 def reproducibility_snippet(run):
     torch = run.torch
     torch.manual_seed(42)
@@ -2036,7 +2036,7 @@ def test_fresh_program_matches_torch(name):
     assert ours[1].replace("lamina", "torch") == theirs[1]
 
 
-@scenario(xfail="QA_REPORT #13")
+@scenario()
 def common_utilities_missing(run):
     torch = run.torch
     # (torch.compile is also missing; left out here because importing torch's compiler is slow)
@@ -2204,7 +2204,7 @@ def integer_input_to_float_layers(run):
     run.raises("mse on ints", lambda: F.mse_loss(run.t([1, 2]), run.t([1, 3])))
 
 
-@scenario(xfail="QA_REPORT #16")
+@scenario()
 def legacy_variable_and_deprecated_spellings(run):
     import warnings
 
@@ -2528,7 +2528,7 @@ def minor_gaps(run):
     run.rec(".data bypasses version check", c.grad)
 
 
-@scenario(xfail="QA_REPORT #22")
+@scenario()
 def numpy_style_axis_keywords(run):
     torch = run.torch
     x = torch.arange(6.0).view(2, 3)
@@ -2549,7 +2549,7 @@ def tensor_from_lists_of_arrays_and_tensors(run):
     run.rec("list of 1-element tensors", torch.tensor(outputs))
 
 
-@scenario(xfail="QA_REPORT #24")
+@scenario()
 def linalg_namespace(run):
     torch = run.torch
     x = torch.arange(6.0).view(2, 3)
@@ -2713,7 +2713,7 @@ def tutorial_quickstart(run):
     run.rec("predicted", f'Predicted: "{predicted}", Actual: "{actual}"')
 
 
-@scenario(xfail="QA_REPORT #25")
+@scenario()
 def accelerator_device_idiom(run):
     torch = run.torch
     # verbatim from the current "Quickstart" tutorial

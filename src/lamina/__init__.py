@@ -33,7 +33,7 @@ from lamina._device import device  # noqa: F401
 from lamina._tensor import Size, Tensor  # noqa: F401
 from lamina._tensor_str import set_printoptions  # noqa: F401
 from lamina.autograd import function as _function  # noqa: F401  (binds the op machinery)
-from lamina._ops import elementwise, index, inplace, linalg, reduce, shape  # noqa: F401,I001
+from lamina._ops import elementwise, index, inplace, reduce, shape  # noqa: F401,I001
 from lamina._ops.elementwise import (  # noqa: F401
     abs, absolute, add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil,
     clamp, clip, cos, div, divide, eq, equal, exp, floor, floor_divide, fmod, ge, greater,
@@ -48,20 +48,26 @@ from lamina._ops.index import (  # noqa: F401
     index_add, scatter,
 )
 from lamina._ops.linalg import bmm, dot, matmul, mm, mv  # noqa: F401
-from lamina._ops.reduce import (  # noqa: F401
-    all, amax, amin, any, argmax, argmin, count_nonzero, cumsum, logsumexp, max, mean, min,
-    norm, prod, std, std_mean, sum, var, var_mean,
+from lamina._ops.reduce import norm  # noqa: F401  (torch.norm takes no axis=)
+from lamina._ops.numpy_keywords import (  # noqa: F401  (these also accept axis=, keepdims=)
+    all, amax, amin, any, argmax, argmin, cat, concat, concatenate, count_nonzero, cumsum,
+    logsumexp, max, mean, min, prod, stack, std, std_mean, sum, var, var_mean,
 )
 from lamina._ops.shape import (  # noqa: F401
-    broadcast_to, cat, chunk, clone, concat, concatenate, flatten, flip, hstack, movedim,
-    moveaxis, narrow, permute, reshape, split, squeeze, stack, swapaxes, swapdims, t,
-    transpose, unbind, unflatten, unsqueeze, vstack,
+    broadcast_to, chunk, clone, flatten, flip, hstack, movedim, moveaxis, narrow, permute,
+    reshape, split, squeeze, swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze,
+    vstack,
 )
 from lamina._ops.softmax import log_softmax, softmax  # noqa: F401
 from lamina._ops.sorting import argsort, kthvalue, msort, sort, topk, unique  # noqa: F401
 from lamina._ops.misc import (  # noqa: F401
     addmm, arctan2, atan2, baddbmm, cdist, cumprod, diag, diagonal, einsum, erf, exp2, lerp,
     log2, log10, outer, repeat_interleave, roll, trace, tril, triu,
+)
+from lamina._ops.extra_math import (  # noqa: F401
+    acos, acosh, addcdiv, addcmul, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin,
+    asinh, atan, atanh, bincount, cosh, diff, dist, expm1, isin, median, meshgrid, mode,
+    quantile, sinh, tan, tile,
 )
 from lamina._legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
@@ -80,6 +86,13 @@ from lamina.autograd.grad_mode import (  # noqa: F401
     set_grad_enabled,
 )
 from lamina import autograd, cuda  # noqa: F401,E402
+from lamina import accelerator, amp, backends, linalg, testing  # noqa: F401,E402
+from lamina.amp import autocast  # noqa: F401,E402
+from lamina._settings import (  # noqa: F401,E402
+    are_deterministic_algorithms_enabled, compile, get_float32_matmul_precision,
+    get_num_threads, is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision, set_num_threads, use_deterministic_algorithms,
+)
 from lamina.serialization import load, save  # noqa: F401,E402
 from lamina._interop import from_dlpack  # noqa: F401,E402
 from lamina._summary import ModelStatistics, summary  # noqa: F401,E402

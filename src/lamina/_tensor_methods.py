@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from lamina import _ops
+from lamina import _dtype, _ops
+from lamina._ops._keywords import numpy_keywords
 
 
 class TensorMethods:
@@ -366,42 +367,55 @@ class TensorMethods:
         return _fill(self, "exponential", lambd, None, generator)
 
     # ------------------------------------------------------------ reductions
+    @numpy_keywords
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.reduce.sum(self, dim, keepdim, dtype=dtype)
 
+    @numpy_keywords
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.reduce.mean(self, dim, keepdim, dtype=dtype)
 
+    @numpy_keywords
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.reduce.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_keywords
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.reduce.std(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_keywords
     def max(self, dim=None, keepdim=False):
         return _ops.reduce.max(self, dim, keepdim)
 
+    @numpy_keywords
     def min(self, dim=None, keepdim=False):
         return _ops.reduce.min(self, dim, keepdim)
 
+    @numpy_keywords
     def amax(self, dim=(), keepdim=False):
         return _ops.reduce.amax(self, dim, keepdim)
 
+    @numpy_keywords
     def amin(self, dim=(), keepdim=False):
         return _ops.reduce.amin(self, dim, keepdim)
 
+    @numpy_keywords
     def argmax(self, dim=None, keepdim=False):
         return _ops.reduce.argmax(self, dim, keepdim)
 
+    @numpy_keywords
     def argmin(self, dim=None, keepdim=False):
         return _ops.reduce.argmin(self, dim, keepdim)
 
+    @numpy_keywords
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.reduce.prod(self, dim, keepdim, dtype=dtype)
 
+    @numpy_keywords
     def cumsum(self, dim, *, dtype=None):
         return _ops.reduce.cumsum(self, dim, dtype=dtype)
 
+    @numpy_keywords
     def logsumexp(self, dim, keepdim=False):
         return _ops.reduce.logsumexp(self, dim, keepdim)
 
@@ -414,12 +428,15 @@ class TensorMethods:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _ops.reduce.norm(self, p, dim, keepdim, dtype)
 
+    @numpy_keywords
     def all(self, dim=None, keepdim=False):
         return _ops.reduce.all(self, dim, keepdim)
 
+    @numpy_keywords
     def any(self, dim=None, keepdim=False):
         return _ops.reduce.any(self, dim, keepdim)
 
+    @numpy_keywords
     def count_nonzero(self, dim=None):
         return _ops.reduce.count_nonzero(self, dim)
 
@@ -562,6 +579,77 @@ class TensorMethods:
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         return _ops.sorting.unique(self, sorted, return_inverse, return_counts, dim)
+
+    # ------------------------------------------------------------ more maths (_ops.extra_math)
+    def sinh(self):
+        return _ops.extra_math.sinh(self)
+
+    def cosh(self):
+        return _ops.extra_math.cosh(self)
+
+    def tan(self):
+        return _ops.extra_math.tan(self)
+
+    def asin(self):
+        return _ops.extra_math.asin(self)
+
+    def acos(self):
+        return _ops.extra_math.acos(self)
+
+    def atan(self):
+        return _ops.extra_math.atan(self)
+
+    def asinh(self):
+        return _ops.extra_math.asinh(self)
+
+    def acosh(self):
+        return _ops.extra_math.acosh(self)
+
+    def atanh(self):
+        return _ops.extra_math.atanh(self)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def expm1(self):
+        return _ops.extra_math.expm1(self)
+
+    def median(self, dim=None, keepdim=False):
+        return _ops.extra_math.median(self, dim, keepdim)
+
+    def mode(self, dim=-1, keepdim=False):
+        return _ops.extra_math.mode(self, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _ops.extra_math.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def bincount(self, weights=None, minlength=0):
+        return _ops.extra_math.bincount(self, weights, minlength)
+
+    def tile(self, *dims):
+        return _ops.extra_math.tile(self, dims[0] if len(dims) == 1 else dims)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return _ops.extra_math.diff(self, n, dim, prepend, append)
+
+    def dist(self, other, p=2):
+        return _ops.extra_math.dist(self, other, p)
+
+    def byte(self):
+        return self.to(_dtype.uint8)
+
+    def char(self):
+        return self.to(_dtype.int8)
+
+    def short(self):
+        return self.to(_dtype.int16)
+
+    @property
+    def itemsize(self):
+        return self._array.itemsize
+
+    @property
+    def nbytes(self):
+        return self._array.nbytes
 
     # ------------------------------------------------------------ misc (lamina._ops.misc)
     def tril(self, diagonal=0):

@@ -15,10 +15,11 @@ from lamina.autograd.grad_mode import (
     set_grad_enabled,
 )
 from lamina.autograd.gradcheck import gradcheck
+from lamina.autograd.variable import Variable
 
 __all__ = [
     "Function", "backward", "grad", "gradcheck", "no_grad", "enable_grad",
-    "set_grad_enabled", "inference_mode", "is_grad_enabled", "sum_to_shape",
+    "set_grad_enabled", "inference_mode", "is_grad_enabled", "sum_to_shape", "Variable",
 ]
 
 

@@ -1,6 +1,7 @@
 """lamina.nn.utils: gradient clipping and parameter/vector conversion, as torch.nn.utils."""
 
 from lamina.nn.utils.clip_grad import (  # noqa: F401
+    clip_grad_norm,
     clip_grad_norm_,
     clip_grad_value_,
     clip_grads_with_norm_,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from lamina._tensor import Tensor, _wrap
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
+__all__ = [
+    "clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
+    "get_total_norm",
+]
 
 
 def _as_list(tensors) -> list:
@@ -91,3 +95,11 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     for grad in _grads(parameters):
         np.clip(grad._array, -clip_value, clip_value, out=grad._array)
         grad._vc[0] += 1
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float | str = 2.0,
+                   error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Deprecated spelling of clip_grad_norm_ (torch warns with a FutureWarning too)."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
