@@ -8,17 +8,20 @@ back (col2im) loops over the kh*kw kernel offsets only. The result is turned int
 (N, O, Ho, Wo) by one copy that also adds the bias.
 
 Ungrouped batched convolutions (groups=1, N>1) take other routes, measured with one BLAS
-thread on the seeds' CNN: the forward is one GEMM per sample, weight @ (a strided view of
-each sample's columns), which lands in (N, O, Ho, Wo) order with no reordering copy (1.5-2.4x
-faster than one big GEMM plus that copy); the weight gradient, when no input gradient is
-needed, is likewise one GEMM per sample, summed; otherwise grad is transposed once into rows
-(N*Ho*Wo, O) that feed both columns @ rows and _input_gradient_from_rows. (The previous owner
-found per-sample GEMMs several times slower in wall time with OpenBLAS's default threads on a
-busy machine; with these sizes a default-threads training step measured 0.94 of torch's wall
-time against 1.00 before. Computing the forward rows Wp wide, for longer copy runs, lost more
-in the GEMM and the crop than it saved. Returning the forward's (N*Ho*Wo, O) rows as a
-channels-last view, without the reordering copy, made the ReLU and pooling after it slower
-than the copy.)
+thread on the seeds' CNN. The forward builds the columns about 1 MB at a time and runs one
+GEMM per sample, weight @ (a strided view of that sample's columns), which lands in
+(N, O, Ho, Wo) order with no reordering copy (1.5-2.4x faster than one big GEMM plus that
+copy). The columns are not kept: the weight gradient rebuilds them chunk by chunk. Keeping the
+whole batch's columns (7-38 MB) meant mapping fresh memory on every call, and its page faults
+cost more than building the columns twice. The weight gradient is one GEMM per sample reading
+grad in place when no input gradient is needed; otherwise grad is transposed once into rows
+(N*Ho*Wo, O) that feed both columns @ rows and _input_gradient_from_rows.
+
+(The previous owner found per-sample GEMMs several times slower in wall time with OpenBLAS's
+default threads on a busy machine; at these sizes a default-threads training step measured
+0.94 of torch's wall time against 1.00 before. Computing the forward rows Wp wide, for longer
+copy runs, lost more in the GEMM and the crop than it saved. Returning the forward as a
+channels-last view, without the reordering copy, made the ReLU and pooling after it slower.)
 
 A transposed convolution is the input-gradient of a convolution (and the other way round), so
 both layers share the same three GEMMs and the same im2col/col2im.
@@ -171,16 +174,6 @@ def _per_sample(columns: np.ndarray, g: _Geometry) -> np.ndarray:
     return columns.reshape(columns.shape[0], g.n, g.ho * g.wo).transpose(1, 0, 2)
 
 
-def _weight_times_per_sample(weight2: np.ndarray, columns: np.ndarray, g: _Geometry,
-                             bias) -> np.ndarray:
-    """An ungrouped forward as one GEMM per sample, landing in (n, o, ho, wo) order: with one
-    BLAS thread this beat one big GEMM plus the reordering copy (1.5-2.4x on the seeds' CNN)."""
-    out = np.matmul(weight2, _per_sample(columns, g))
-    if bias is not None:
-        out += bias.reshape(-1, 1)
-    return out.reshape(g.n, -1, g.ho, g.wo)
-
-
 def _forward_in_chunks(x: np.ndarray, weight2: np.ndarray, bias, g: _Geometry) -> np.ndarray:
     """An ungrouped forward whose columns are built and multiplied CHUNK_BYTES at a time.
 
@@ -194,24 +187,45 @@ def _forward_in_chunks(x: np.ndarray, weight2: np.ndarray, bias, g: _Geometry) -
     out = np.empty((g.n, o, g.ho * g.wo), dtype=x.dtype)
     for start in range(0, g.n, step):
         part = x[start:start + step]
-        chunk = _Geometry(part.shape, (g.kh, g.kw), (g.sh, g.sw),
-                          (g.top, g.rows - g.h - g.top, g.left, g.wp - g.w - g.left),
-                          (g.dh, g.dw))
+        chunk = _chunk_geometry(part, g)
         np.matmul(weight2, _per_sample(_im2col(part, chunk), chunk), out=out[start:start + step])
     if bias is not None:
         out += bias.reshape(-1, 1)
     return out.reshape(g.n, o, g.ho, g.wo)
 
 
+def _chunk_geometry(part: np.ndarray, g: _Geometry) -> _Geometry:
+    """g for a slice of the batch."""
+    return _Geometry(part.shape, (g.kh, g.kw), (g.sh, g.sw),
+                     (g.top, g.rows - g.h - g.top, g.left, g.wp - g.w - g.left), (g.dh, g.dw))
+
+
 CHUNK_BYTES = 1 << 20  # about L2-sized; 4 MB chunks measured slower, 256 kB no faster
 
 
-def _weight_gradient_per_sample(grad: np.ndarray, columns: np.ndarray,
-                                g: _Geometry) -> np.ndarray:
-    """dW summed over one GEMM per sample, reading grad (n, o, ho, wo) in place: transposing
-    grad with few channels (o=16) costs more than the whole product."""
+def _weight_gradient_in_chunks(x: np.ndarray, grad: np.ndarray, grad_rows, g: _Geometry):
+    """dW (o, k) from the input's columns, rebuilt CHUNK_BYTES at a time (see the forward).
+
+    With grad rows (n*ho*wo, o) at hand (shared with the input gradient), one GEMM per chunk;
+    without, one per sample reading grad (n, o, ho, wo) in place: transposing grad with few
+    channels (o=16) costs more than the whole product.
+    """
+    k = g.c * g.kh * g.kw
+    step = max(1, CHUNK_BYTES // (k * g.ho * g.wo * x.itemsize))
     grad3 = grad.reshape(g.n, -1, g.ho * g.wo)
-    return np.matmul(_per_sample(columns, g), grad3.transpose(0, 2, 1)).sum(axis=0).T
+    total = None
+    for start in range(0, g.n, step):
+        part = x[start:start + step]
+        chunk = _chunk_geometry(part, g)
+        columns = _im2col(part, chunk)
+        if grad_rows is not None:
+            rows = grad_rows[start * g.ho * g.wo:(start + len(part)) * g.ho * g.wo]
+            product = columns @ rows
+        else:
+            product = np.matmul(_per_sample(columns, chunk),
+                                grad3[start:start + step].transpose(0, 2, 1)).sum(axis=0)
+        total = product if total is None else total + product
+    return total.T
 
 
 # The three GEMMs, one per group: y = W @ cols, dW = dy @ cols.T, dcols = W.T @ dy. A few big
@@ -270,24 +284,25 @@ class Convolution(Primitive):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        x_shape, weight_shape, original = x.shape, weight.shape, weight
+        x_shape, weight_shape, original, original_x = x.shape, weight.shape, weight, x
         x, weight = _as_2d(x, weight)
         g = _Geometry(x.shape, weight.shape[2:], stride, padding, dilation)
         weight2 = weight.reshape(weight.shape[0], -1)
         needs = ctx.needs_input_grad
-        if groups == 1 and g.n > 1 and not (needs and needs[1]):
-            # no weight gradient, so no columns to keep: build them a few samples at a time
+        if groups == 1 and g.n > 1:
+            # the columns are built a few samples at a time and not kept: the weight gradient
+            # builds them again, which is cheaper than keeping the whole batch's columns
             out, columns = _forward_in_chunks(x, weight2, bias, g), None
+            saved_input = original_x  # itself, so in-place changes to it are caught
         else:
-            columns = _im2col(x, g)
-            if groups == 1 and g.n > 1:
-                out = _weight_times_per_sample(weight2, columns, g, bias)
-            else:
-                out = _from_columns(_weight_times(weight2, columns, groups), g, bias)
+            columns = saved_input = _im2col(x, g)
+            out = _from_columns(_weight_times(weight2, columns, groups), g, bias)
         if needs:
             ctx.geometry, ctx.groups, ctx.shapes = g, groups, (x_shape, weight_shape)
+            ctx.chunked = columns is None
             # the weight itself, not a view of it, so in-place changes to it are caught
-            ctx.save_for_backward(original if needs[0] else None, columns if needs[1] else None)
+            ctx.save_for_backward(original if needs[0] else None,
+                                  saved_input if needs[1] else None)
         return _restore(out, x_shape, weight_shape)
 
     @staticmethod
@@ -299,13 +314,14 @@ class Convolution(Primitive):
         grad_x = grad_w = grad_b = None
         if groups == 1:
             # one transposed copy of grad, (n*ho*wo, o), feeds both GEMMs
+            grad_rows = _to_rows(grad) if need_x else None
             if need_x:
-                grad_rows = _to_rows(grad)
                 grad_x = _input_gradient_from_rows(weight, grad_rows, g).reshape(x_shape)
-                if need_w:
-                    grad_w = (columns @ grad_rows).T.reshape(weight_shape)
-            elif need_w:  # without grad rows to share, skip transposing grad
-                grad_w = _weight_gradient_per_sample(grad, columns, g).reshape(weight_shape)
+            if need_w and ctx.chunked:
+                x = columns.reshape(g.n, g.c, g.h, g.w)  # the saved input
+                grad_w = _weight_gradient_in_chunks(x, grad, grad_rows, g).reshape(weight_shape)
+            elif need_w:
+                grad_w = (columns @ _to_rows(grad)).T.reshape(weight_shape)
         else:
             weight2 = None if weight is None else weight.reshape(weight.shape[0], -1)
             if need_x:
