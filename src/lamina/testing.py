@@ -37,21 +37,36 @@ def assert_close(actual, expected, *, allow_subclasses: bool = True, rtol=None, 
         raise ValueError(
             f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
             f"{'rtol' if rtol is None else 'atol'}.")
+    try:
+        _compare(actual, expected, rtol, atol, equal_nan, check_dtype, [])
+    except _Mismatch as mismatch:
+        text = str(mismatch)
+        if mismatch.path:
+            text += "\n\nThe failure occurred for item " + "".join(
+                f"[{key!r}]" for key in mismatch.path)
+        _fail(text, msg)
+
+
+class _Mismatch(AssertionError):
+    def __init__(self, text, path):
+        super().__init__(text)
+        self.path = path
+
+
+def _compare(actual, expected, rtol, atol, equal_nan, check_dtype, path) -> None:
     if isinstance(actual, dict) and isinstance(expected, dict):
         if actual.keys() != expected.keys():
-            _fail(f"The keys of the mappings do not match: {sorted(map(str, actual))} != "
-                  f"{sorted(map(str, expected))}.", msg)
+            raise _Mismatch(f"The keys of the mappings do not match: "
+                            f"{sorted(map(str, actual))} != {sorted(map(str, expected))}.", path)
         for key in actual:
-            assert_close(actual[key], expected[key], rtol=rtol, atol=atol, equal_nan=equal_nan,
-                         check_dtype=check_dtype, msg=msg)
+            _compare(actual[key], expected[key], rtol, atol, equal_nan, check_dtype, path + [key])
         return
     if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
         if len(actual) != len(expected):
-            _fail(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}",
-                  msg)
-        for a, e in zip(actual, expected):
-            assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan,
-                         check_dtype=check_dtype, msg=msg)
+            raise _Mismatch(f"The length of the sequences mismatch: {len(actual)} != "
+                            f"{len(expected)}", path)
+        for position, (a, e) in enumerate(zip(actual, expected)):
+            _compare(a, e, rtol, atol, equal_nan, check_dtype, path + [position])
         return
     if isinstance(actual, Tensor) != isinstance(expected, Tensor):
         raise TypeError(
@@ -59,22 +74,25 @@ def assert_close(actual, expected, *, allow_subclasses: bool = True, rtol=None, 
             f"{type(expected)}.")
     a, e = _as_array(actual), _as_array(expected)
     if a.shape != e.shape:
-        _fail(f"The values for attribute 'shape' do not match: {_shape(a)} != {_shape(e)}.",
-              msg)
+        raise _Mismatch(f"The values for attribute 'shape' do not match: {_shape(a)} != "
+                        f"{_shape(e)}.", path)
     if check_dtype and isinstance(actual, Tensor) and a.dtype != e.dtype:
-        _fail(f"The values for attribute 'dtype' do not match: {actual.dtype} != "
-              f"{expected.dtype}.", msg)
+        raise _Mismatch(f"The values for attribute 'dtype' do not match: {actual.dtype} != "
+                        f"{expected.dtype}.", path)
     if rtol is None:
         rtol, atol = max((_TOLERANCES.get(d, (0.0, 0.0)) for d in (a.dtype, e.dtype)),
                          key=lambda pair: pair[0])
-    _compare_values(a, e, rtol, atol, equal_nan, msg, isinstance(actual, Tensor))
+    text = _compare_values(a, e, rtol, atol, equal_nan, isinstance(actual, Tensor))
+    if text is not None:
+        raise _Mismatch(text, path)
 
 
 def _shape(array) -> str:
     return f"torch.Size({list(array.shape)})".replace("torch", "lamina")
 
 
-def _compare_values(a, e, rtol, atol, equal_nan, msg, is_tensor) -> None:
+def _compare_values(a, e, rtol, atol, equal_nan, is_tensor) -> str | None:
+    """The mismatch report in torch's words, or None when every element is close."""
     common = np.promote_types(a.dtype, e.dtype)
     # torch computes the differences in the inputs' common dtype (relative ones of integers
     # in float32), so the reported numbers carry that precision
@@ -87,7 +105,7 @@ def _compare_values(a, e, rtol, atol, equal_nan, msg, is_tensor) -> None:
         if equal_nan:
             close |= np.isnan(a_work) & np.isnan(e_work)
     if close.all():
-        return
+        return None
     kind = "Tensor-likes" if is_tensor else "Scalars"
     if a.ndim == 0 or not is_tensor:
         text = ("Scalars are not close!\n\n"
@@ -95,7 +113,7 @@ def _compare_values(a, e, rtol, atol, equal_nan, msg, is_tensor) -> None:
                 f"Absolute difference: {difference.item()} (up to {atol} allowed)\n"
                 f"Relative difference: {_relative(difference, e_work).item()} "
                 f"(up to {rtol} allowed)")
-        _fail(text, msg)
+        return text
     mismatched = int((~close).sum())
     exact = common.kind in "biu"
     if exact:
@@ -103,9 +121,9 @@ def _compare_values(a, e, rtol, atol, equal_nan, msg, is_tensor) -> None:
         relative = _relative(difference.astype(np.float32), np.abs(e).astype(np.float32))
     else:
         relative = _relative(difference, e_work)
-    worst_abs = np.unravel_index(int(np.nanargmax(np.where(close, -np.inf, difference))),
+    worst_abs = np.unravel_index(int(np.argmax(np.where(close, -np.inf, difference))),
                                  a.shape)
-    worst_rel = np.unravel_index(int(np.nanargmax(np.where(close, -np.inf, relative))), a.shape)
+    worst_rel = np.unravel_index(int(np.argmax(np.where(close, -np.inf, relative))), a.shape)
     lines = [f"{kind} are not {'equal' if exact else 'close'}!", "",
              f"Mismatched elements: {mismatched} / {a.size} "
              f"({mismatched / a.size:.1%})",
@@ -115,7 +133,7 @@ def _compare_values(a, e, rtol, atol, equal_nan, msg, is_tensor) -> None:
              f"Greatest relative difference: {relative[worst_rel]} at index "
              f"{tuple(int(i) for i in worst_rel)}"
              + ("" if exact else f" (up to {rtol} allowed)")]
-    _fail("\n".join(lines), msg)
+    return "\n".join(lines)
 
 
 def _number(value, exact):
