@@ -113,3 +113,14 @@ def test_autocast_changes_nothing():
     with pytest.raises(ValueError):
         lamina.autocast(lamina.device("cpu"))
     assert lamina.amp.is_autocast_available("cpu") is torch.amp.is_autocast_available("cpu")
+
+
+def test_bfloat16_is_named_for_autocast_but_not_stored():
+    with lamina.autocast(device_type="cpu", dtype=lamina.bfloat16):
+        pass
+    assert repr(lamina.bfloat16) == "lamina.bfloat16"
+    assert lamina.bfloat16.is_floating_point and lamina.bfloat16.itemsize == 2
+    for make in (lambda: lamina.zeros(2, dtype=lamina.bfloat16),
+                 lambda: lamina.ones(2).to(lamina.bfloat16)):
+        with pytest.raises(TypeError, match="bfloat16"):
+            make()

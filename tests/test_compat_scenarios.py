@@ -2253,7 +2253,7 @@ def higher_order_gradients(run):
     run.rec("u_x", u_x)
 
 
-@scenario(xfail="QA_REPORT #19")
+@scenario()
 def amp_loop_disabled_on_cpu(run):
     torch, nn = run.torch, run.nn
     torch.set_num_threads(torch.get_num_threads())

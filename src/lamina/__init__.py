@@ -8,6 +8,7 @@ from __future__ import annotations
 from math import e, inf, nan, pi  # noqa: F401  (torch.pi and friends are Python floats)
 
 from lamina._dtype import (  # noqa: F401
+    bfloat16,
     bool_ as bool,
     double,
     dtype,

@@ -38,6 +38,25 @@ int8 = dtype("int8", np.int8, False, True)
 uint8 = dtype("uint8", np.uint8, False, False)
 bool_ = dtype("bool", np.bool_, False, False)
 
+
+class _UnstorableDtype(dtype):
+    """A torch dtype lamina can name but not store (NumPy has no bfloat16): scripts may pass it
+    to `autocast(dtype=...)`, and making a tensor of it raises TypeError."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, itemsize: int):
+        self.name, self.itemsize = name, itemsize
+        self.is_floating_point = self.is_signed = True
+
+    @property
+    def numpy(self):
+        raise TypeError(f"lamina has no {self.name} tensors: NumPy has no {self.name} type. "
+                        "Hint: use lamina.float32 (or float16).")
+
+
+bfloat16 = _UnstorableDtype("bfloat16", 2)
+
 # torch's aliases for the same types
 float = float32
 double = float64
@@ -48,7 +67,7 @@ short = int16
 
 _ALL = (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)
 _BY_NUMPY = {d.numpy: d for d in _ALL}
-_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL + (bfloat16,)}
 
 
 def _dtype_by_name(name: str) -> dtype:
