@@ -188,9 +188,10 @@ def _forward_in_chunks(x: np.ndarray, weight2: np.ndarray, bias, g: _Geometry) -
     for start in range(0, g.n, step):
         part = x[start:start + step]
         chunk = _chunk_geometry(part, g)
-        np.matmul(weight2, _per_sample(_im2col(part, chunk), chunk), out=out[start:start + step])
-    if bias is not None:
-        out += bias.reshape(-1, 1)
+        target = out[start:start + step]
+        np.matmul(weight2, _per_sample(_im2col(part, chunk), chunk), out=target)
+        if bias is not None:  # while the chunk is in cache
+            target += bias.reshape(-1, 1)
     return out.reshape(g.n, o, g.ho, g.wo)
 
 
