@@ -124,3 +124,20 @@ def test_bfloat16_is_named_for_autocast_but_not_stored():
                  lambda: lamina.ones(2).to(lamina.bfloat16)):
         with pytest.raises(TypeError, match="bfloat16"):
             make()
+
+
+def test_cuda_amp_spellings_warn_and_are_disabled_like_torch():
+    from lamina.cuda.amp import GradScaler, autocast
+
+    for library_scaler, library_autocast in ((GradScaler, autocast),
+                                             (torch.cuda.amp.GradScaler, torch.cuda.amp.autocast)):
+        with pytest.warns(FutureWarning, match="deprecated"):
+            scaler = library_scaler(enabled=False)
+        assert scaler.is_enabled() is False
+        with pytest.warns(FutureWarning), library_autocast(enabled=False):
+            pass
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert library_scaler().is_enabled() is False
+        assert {w.category for w in caught} == {FutureWarning, UserWarning}
+    assert lamina.cuda.amp.GradScaler is GradScaler

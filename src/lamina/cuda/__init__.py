@@ -25,3 +25,6 @@ def synchronize(device=None) -> None:
 
 def empty_cache() -> None:
     """Nothing cached: lamina holds no device memory."""
+
+
+from lamina.cuda import amp  # noqa: E402,F401  (torch.cuda.amp is reachable after import torch)
