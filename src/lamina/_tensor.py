@@ -450,7 +450,8 @@ class Tensor(TensorMethods):
                 f"{list(result._array.shape)}"
             )
         if not is_meta_array(self._array):  # a meta tensor has nothing to write to
-            np.copyto(self._array, result._array, casting="same_kind")
+            with np.errstate(all="ignore"):  # float64 1e300 into float32 is inf, silently
+                np.copyto(self._array, result._array, casting="same_kind")
         self._vc[0] += 1
         if result._requires_grad and _enabled[0]:
             self._requires_grad = True

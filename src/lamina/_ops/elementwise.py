@@ -28,13 +28,6 @@ def _zero(grad):
     return np.zeros((), dtype=grad.dtype)
 
 
-def _quiet(function):
-    """Silence NumPy's floating-point warnings in `function` (x / 0, log 0, exp overflow):
-    torch returns the same inf/nan without a word. Only ops that can meet them pay the
-    ~0.4 us this costs."""
-    return np.errstate(divide="ignore", over="ignore", invalid="ignore")(function)
-
-
 # ---------------------------------------------------------------- arithmetic
 class Add(Primitive):
     @staticmethod
@@ -73,7 +66,6 @@ class Mul(Primitive):
 
 class Div(Primitive):
     @staticmethod
-    @_quiet
     def forward(ctx, a, b):
         out = a / b
         need_a, need_b = ctx.needs_input_grad or (False, False)
@@ -81,7 +73,6 @@ class Div(Primitive):
         return out
 
     @staticmethod
-    @_quiet
     def backward(ctx, grad):
         b, out = ctx.saved_tensors
         grad_a = grad / b
@@ -100,7 +91,6 @@ class Neg(Primitive):
 
 class Pow(Primitive):
     @staticmethod
-    @_quiet
     def forward(ctx, a, b):
         out = a**b
         ctx.save_for_backward(a, b, out)
@@ -110,7 +100,7 @@ class Pow(Primitive):
         return out
 
     @staticmethod
-    @_quiet  # 0 ** -1 and 0 * log 0 are computed, then masked
+    # 0 ** -1 and 0 * log 0 are computed, then masked (NumPy's warnings are off in every op)
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
@@ -133,7 +123,6 @@ class Remainder(Primitive):
     """Python-style (floor) or C-style (trunc) remainder; d/db = -quotient."""
 
     @staticmethod
-    @_quiet
     def forward(ctx, a, b, floor):
         ctx.save_for_backward(a, b)
         ctx.floor = floor
@@ -224,7 +213,6 @@ class RoundedDiv(Primitive):
     """a / b rounded down or toward zero; exact for integers, zero gradient like torch."""
 
     @staticmethod
-    @_quiet
     def forward(ctx, a, b, floor):
         if floor:
             return np.floor_divide(a, b)
@@ -291,8 +279,12 @@ def float_power(input, exponent):
 
 
 # ---------------------------------------------------------------- pointwise maths
-def _unary(name, forward, derivative, save="input", quiet=False):
-    """Build a one-input primitive whose gradient is grad * derivative(saved)."""
+def _unary(name, forward, derivative, save="input", quiet=True):
+    """Build a one-input primitive whose gradient is grad * derivative(saved).
+
+    `quiet` is accepted and ignored: every op now runs with NumPy's floating-point warnings
+    off (see `lamina._quiet`), so log(0) or exp(1e4) is silent without asking.
+    """
 
     def forward_fn(ctx, a):
         out = forward(a)
@@ -303,8 +295,6 @@ def _unary(name, forward, derivative, save="input", quiet=False):
         (saved,) = ctx.saved_tensors
         return grad * derivative(saved)
 
-    if quiet:
-        forward_fn, backward_fn = _quiet(forward_fn), _quiet(backward_fn)
     return type(name, (Primitive,), {
         "forward": staticmethod(forward_fn),
         "backward": staticmethod(backward_fn),
@@ -312,18 +302,16 @@ def _unary(name, forward, derivative, save="input", quiet=False):
     })
 
 
-Exp = _unary("Exp", np.exp, lambda out: out, save="output", quiet=True)
-Log = _unary("Log", np.log, np.reciprocal, quiet=True)
-Log1p = _unary("Log1p", np.log1p, lambda a: 1 / (1 + a), quiet=True)
-Sqrt = _unary("Sqrt", np.sqrt, lambda out: 0.5 / out, save="output", quiet=True)
-Rsqrt = _unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda out: -0.5 * out**3, save="output",
-               quiet=True)
+Exp = _unary("Exp", np.exp, lambda out: out, save="output")
+Log = _unary("Log", np.log, np.reciprocal)
+Log1p = _unary("Log1p", np.log1p, lambda a: 1 / (1 + a))
+Sqrt = _unary("Sqrt", np.sqrt, lambda out: 0.5 / out, save="output")
+Rsqrt = _unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda out: -0.5 * out**3, save="output")
 Sin = _unary("Sin", np.sin, np.cos)
 Cos = _unary("Cos", np.cos, lambda a: -np.sin(a))
 Tanh = _unary("Tanh", np.tanh, lambda out: 1 - out * out, save="output")
 Abs = _unary("Abs", np.abs, np.sign)
-Reciprocal = _unary("Reciprocal", np.reciprocal, lambda out: -out * out, save="output",
-                    quiet=True)
+Reciprocal = _unary("Reciprocal", np.reciprocal, lambda out: -out * out, save="output")
 
 
 # just below the largest x with a finite exp(x), for float32 and float64

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from lamina._ops import elementwise, selection, shape
+from lamina._quiet import quiet_fp, restore_fp
 from lamina._tensor import Tensor
 from lamina.autograd.function import dispatch_hook
 from lamina.autograd.grad_mode import _enabled
@@ -42,6 +43,7 @@ def _operand(value):
 
 def _write(op, input, ufunc, a, b):
     """ufunc(a, b) into input's array, with torch's errors for dtype and shape."""
+    token = quiet_fp()  # as every op: inf and nan arrive silently (an optimizer step on inf)
     try:
         ufunc(a, b, out=input._array, casting="same_kind")
     except TypeError:  # NumPy's casting error is a TypeError subclass
@@ -55,6 +57,8 @@ def _write(op, input, ufunc, a, b):
             f"{np.broadcast_shapes(np.shape(a), np.shape(b))} of the operation. Hint: the "
             "result of an in-place op must keep the tensor's shape."
         ) from None
+    finally:
+        restore_fp(token)
     input._vc[0] += 1
     return input
 
@@ -106,9 +110,10 @@ def addcmul_(input, tensor1, tensor2, *, value=1):
     """input += value * tensor1 * tensor2."""
     if not _direct(input, tensor1, tensor2):
         return input._assign(input + elementwise.mul(*_saved(input, tensor1, tensor2)) * value)
-    product = np.multiply(_operand(tensor1), _operand(tensor2))
-    if value != 1:
-        product *= value
+    with np.errstate(all="ignore"):
+        product = np.multiply(_operand(tensor1), _operand(tensor2))
+        if value != 1:
+            product *= value
     return _write("addcmul_", input, np.add, input._array, product)
 
 
@@ -116,9 +121,10 @@ def addcdiv_(input, tensor1, tensor2, *, value=1):
     """input += value * tensor1 / tensor2."""
     if not _direct(input, tensor1, tensor2):
         return input._assign(input + elementwise.div(*_saved(input, tensor1, tensor2)) * value)
-    quotient = np.true_divide(_operand(tensor1), _operand(tensor2))
-    if value != 1:
-        quotient *= value
+    with np.errstate(all="ignore"):
+        quotient = np.true_divide(_operand(tensor1), _operand(tensor2))
+        if value != 1:
+            quotient *= value
     return _write("addcdiv_", input, np.add, input._array, quotient)
 
 
@@ -141,6 +147,7 @@ def copy_(input, src):
         if result._array.dtype != input._array.dtype:
             result = shape.to_dtype(result, input._array.dtype)
         return input._assign(result)
+    token = quiet_fp()  # a float16 copy of 1e30 is inf, silently
     try:
         np.copyto(input._array, src._array, casting="unsafe")
     except ValueError:
@@ -148,5 +155,7 @@ def copy_(input, src):
             f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to the "
             f"destination of shape {tuple(input.shape)}"
         ) from None
+    finally:
+        restore_fp(token)
     input._vc[0] += 1
     return input

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lamina._quiet import quiet_fp, restore_fp
 from lamina._tensor import _wrap
 
 
@@ -48,8 +49,17 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, inputs=None):
 
     With `inputs=None` gradients accumulate into the `.grad` of every leaf reached (and of
     non-leaves that asked `retain_grad()`); otherwise the gradients for `inputs` are returned
-    and no `.grad` is touched.
+    and no `.grad` is touched. NumPy's floating-point warnings are off for the whole pass, as
+    in every op (see `lamina._quiet`), tensor hooks and custom Functions' backward included.
     """
+    token = quiet_fp()
+    try:
+        return _propagate(outputs, grad_outputs, retain_graph, inputs)
+    finally:
+        restore_fp(token)
+
+
+def _propagate(outputs, grad_outputs, retain_graph, inputs):
     pending: dict[int, list] = {}
     capture = capture_at = None
     if inputs is not None:

@@ -146,8 +146,9 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._opt_called = True
-        for group in self.param_groups:
-            self._update_group(group)
+        with np.errstate(all="ignore"):  # an inf or nan gradient gives nan silently, as torch
+            for group in self.param_groups:
+                self._update_group(group)
         return loss
 
     def _update_group(self, group: dict) -> None:

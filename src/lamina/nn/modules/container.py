@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import chain
 
+from lamina._quiet import quiet_fp, restore_fp
 from lamina._tensor import Tensor, _wrap
 from lamina.autograd.function import dispatch_hook
 from lamina.autograd.grad_mode import _enabled
@@ -65,17 +66,21 @@ class Sequential(Module):
             # from that layer on, which computes the same numbers or raises the layer's error.
             array, done = input._array, 0
             if array.dtype.kind == "f" and array.dtype.itemsize >= 4:
-                for module in modules:
-                    step = module._array_forward
-                    if step is None or module._has_hooks:
-                        break
-                    try:
-                        result = step(array)
-                    except Exception:  # noqa: BLE001 (the normal path re-raises it properly)
-                        break
-                    if result is NotImplemented:
-                        break
-                    array, done = result, done + 1
+                token = quiet_fp()  # silent inf and nan, as in every op (see lamina._quiet)
+                try:
+                    for module in modules:
+                        step = module._array_forward
+                        if step is None or module._has_hooks:
+                            break
+                        try:
+                            result = step(array)
+                        except Exception:  # noqa: BLE001 (the normal path re-raises it)
+                            break
+                        if result is NotImplemented:
+                            break
+                        array, done = result, done + 1
+                finally:
+                    restore_fp(token)
             if done:
                 input = _wrap(array)
                 if done == len(modules):
