@@ -142,3 +142,31 @@ def test_size_keyword_like_torch(name):
     assert ours.shape == tuple(theirs.shape) and ours.dtype == lamina.float32
     with pytest.raises(TypeError, match="both positionally and as size="):
         getattr(lamina, name)(2, size=(2, 3))
+
+
+LISTS_WITH_ARRAYS_AND_TENSORS = {
+    "float64 arrays": lambda T: [np.ones(2), np.zeros(2)],
+    "1-element tensors": lambda T: [T.tensor([1.0]), T.tensor([2.0])],
+    "0-d int tensors": lambda T: [T.tensor(1), T.tensor(2)],
+    "(1, 1) tensors nested": lambda T: [[T.tensor([[1.0]]), T.tensor([[2.0]])]],
+    "float64 tensor and a Python float": lambda T: [T.tensor(1.0, dtype=T.float64), 2.5],
+    "float16 scalar and a Python float": lambda T: [np.float16(1), 2.0],
+    "float16 scalar and a Python int": lambda T: [np.float16(1), 2],
+    "int32 array and Python floats": lambda T: [np.ones(2, np.int32), [1.5, 2.0]],
+    "uint8 and int8 arrays": lambda T: [np.ones(2, np.uint8), np.ones(2, np.int8)],
+    "1-element float64 arrays": lambda T: [np.ones(1), np.zeros(1)],
+}
+
+
+@pytest.mark.parametrize("make", LISTS_WITH_ARRAYS_AND_TENSORS.values(),
+                         ids=LISTS_WITH_ARRAYS_AND_TENSORS.keys())
+def test_tensor_of_lists_of_arrays_and_tensors_like_torch(make):
+    assert_close(lamina.tensor(make(lamina)), torch.tensor(make(torch)))
+
+
+@pytest.mark.parametrize("library", [torch, lamina], ids=["torch", "lamina"])
+def test_tensor_refuses_multi_element_tensors_in_a_list_like_torch(library):
+    with pytest.raises(ValueError):  # a tensor in a list is read as one number
+        library.tensor([library.ones(2), library.ones(2)])
+    with pytest.raises(TypeError):  # torch's type for integer tensors
+        library.tensor([library.tensor([1, 2]), library.tensor([3, 4])])

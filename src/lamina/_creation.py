@@ -11,6 +11,7 @@ import numpy as np
 from lamina import _dtype
 from lamina._device import check_available
 from lamina._meta import meta_array
+from lamina._ops._promote import promote_types
 from lamina._tensor import Tensor, _wrap
 from lamina.random import _rng, default_generator
 
@@ -73,24 +74,84 @@ def _infer_numpy_dtype(data) -> np.dtype:
     return array.dtype
 
 
-def _nested_tensors_to_arrays(data):
-    if isinstance(data, Tensor):
-        return data._array
-    if isinstance(data, (list, tuple)) and any(isinstance(d, (Tensor, list, tuple)) for d in data):
-        return [_nested_tensors_to_arrays(d) for d in data]
-    return data
+# What a list handed to `tensor` may hold besides Python scalars and flat lists of them.
+_TYPED = (list, tuple, Tensor, np.ndarray, np.generic)
+
+
+def _read_sequence(data, typed: list, plain: list):
+    """`data` (a list or tuple) ready for np.array, read as torch reads it.
+
+    A Tensor inside is one scalar, as in torch (so a list of 1-element model outputs gives
+    shape (n,), and a tensor of more elements is refused); an ndarray inside keeps its shape.
+    The dtypes of the Tensors, ndarrays and NumPy scalars met go to `typed`; Python scalars
+    (flat lists of them whole) go to `plain`, so their dtype is only worked out when needed.
+    """
+    if not any(isinstance(item, _TYPED) for item in data):
+        plain.append(data)
+        return data
+    items = []
+    for item in data:
+        if isinstance(item, (list, tuple)):
+            item = _read_sequence(item, typed, plain)
+        elif isinstance(item, Tensor):
+            array = item._array
+            if array.size != 1:
+                # torch's types for this: TypeError for an integer tensor, ValueError otherwise
+                error = TypeError if array.dtype.kind in "iub" else ValueError
+                raise error(
+                    "tensor(): a tensor inside a list is read as one number (only one element "
+                    f"tensors can be converted to Python scalars), got shape "
+                    f"{tuple(array.shape)}. Hint: use lamina.stack(tensors) to join tensors."
+                )
+            typed.append(array.dtype)
+            item = array.reshape(())
+        elif isinstance(item, (np.ndarray, np.generic)):
+            typed.append(item.dtype)
+        else:
+            plain.append((item,))
+        items.append(item)
+    return items
+
+
+def _sequence_dtype(typed: list, plain: list) -> np.dtype:
+    """torch's promotion over a sequence's elements: each Python float counts as the default
+    float, each int as int64 (so float64 arrays stay float64, float16 scalars with Python
+    floats become float32)."""
+    result = None
+    for values in plain:
+        if len(values):
+            result = _fold(result, _infer_numpy_dtype(values))
+    for dtype in typed:
+        result = _fold(result, dtype)
+    return result
+
+
+def _fold(result, dtype):
+    if result is None:
+        return dtype
+    if result.kind in "biuf" and dtype.kind in "biuf":
+        return promote_types(result, dtype)
+    return np.promote_types(result, dtype)  # complex or strings: refused once built
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data`, with torch's dtype inference."""
     check_available(device)
-    data = _nested_tensors_to_arrays(data)
     if isinstance(data, str):
         raise TypeError("new(): invalid data type 'str'")
+    numpy_dtype = None if dtype is None else _dtype.to_numpy_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data._array
+    elif isinstance(data, (list, tuple)):
+        typed, plain = [], []
+        data = _read_sequence(data, typed, plain)
+        if numpy_dtype is None and typed:
+            numpy_dtype = _sequence_dtype(typed, plain)
     try:
-        numpy_dtype = (_dtype.to_numpy_dtype(dtype) if dtype is not None
-                       else _infer_numpy_dtype(data))
-        array = np.array(data, dtype=numpy_dtype)
+        if numpy_dtype is None:
+            numpy_dtype = _infer_numpy_dtype(data)
+        with np.errstate(all="ignore"):  # a float16 tensor of 1e30 is inf, silently as torch
+            array = np.array(data, dtype=numpy_dtype)
     except ValueError as error:
         raise ValueError(
             f"tensor(): could not build a tensor from the given data ({error}). "
