@@ -370,3 +370,43 @@ def test_scatter_errors():
         lamina.zeros(3, 4).scatter(0, lamina.tensor([[3]]), 1.0)
     with pytest.raises(RuntimeError, match=r"index_add.*\(3, 4\)"):
         lamina.zeros(3, 4).index_add(0, lamina.tensor([0]), lamina.ones(2, 4))
+
+
+def test_zero_dim_index_counts_as_one_dim_like_torch():
+    def one_hot(lib):  # the target transform of torch's "Transforms" tutorial
+        return lib.zeros(10, dtype=lib.float).scatter_(0, lib.tensor(3), value=1)
+
+    run_both(lambda: one_hot(lamina), lambda: one_hot(torch), [], grad=False)
+    index = np.array(2)
+    run_both(lambda t: t.gather(0, lamina.tensor(index)),
+             lambda t: t.gather(0, torch.tensor(index)), [_x((4,))])
+    run_both(lambda t, s: t.scatter(0, lamina.tensor(index), s),
+             lambda t, s: t.scatter(0, torch.tensor(index), s), [_x((4,)), _x(())])
+    run_both(lambda t, s: t.scatter_add(0, lamina.tensor(index), s),
+             lambda t, s: t.scatter_add(0, torch.tensor(index), s), [_x((4,)), _x(())])
+    run_both(lambda t: t.scatter(0, lamina.tensor(0), 1.5),
+             lambda t: t.scatter(0, torch.tensor(0), 1.5), [_x(())])
+    for lib in (torch, lamina):  # only 0-d and 1-d tensors mix
+        with pytest.raises(RuntimeError):
+            lib.zeros(2, 3).scatter(0, lib.tensor(1), 1.0)
+        with pytest.raises(RuntimeError):  # src must cover the index along dim too
+            lib.zeros(4).scatter(0, lib.tensor([1, 2]), lib.tensor([5.0]))
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument")
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_with_reduce_matches_torch(reduce):
+    index = np.array([[0, 0, 2], [2, 1, 1]])
+    run_both(lambda t, s: t.scatter(1, lamina.tensor(index), s, reduce=reduce),
+             lambda t, s: t.scatter(1, torch.tensor(index), s, reduce=reduce),
+             [_x((2, 3)), _x((2, 3), seed=1)], grad=False)
+    run_both(lambda t: t.scatter(1, lamina.tensor(index), 2.0, reduce=reduce),
+             lambda t: t.scatter(1, torch.tensor(index), 2.0, reduce=reduce),
+             [_x((2, 3))], grad=False)
+    x = lamina.ones(3, requires_grad=True)
+    out = x.scatter(0, lamina.tensor([1]), 2.0, reduce=reduce)
+    assert type(out.grad_fn).__name__ == "NotImplemented"  # as torch: no derivative
+    with pytest.raises(RuntimeError, match="derivative for aten::scatter is not implemented"):
+        out.sum().backward()
+    with pytest.raises(RuntimeError, match="add or multiply"):
+        lamina.ones(3).scatter(0, lamina.tensor([1]), 2.0, reduce="sum")

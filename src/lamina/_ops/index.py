@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from lamina._tensor import Tensor, _normalize_dim, _wrap
@@ -196,7 +198,7 @@ def _check_index(op, input, axis, index, others):
         got = index.dtype if isinstance(index, Tensor) else type(index).__name__
         raise RuntimeError(f"{op}(): expected an int64 index tensor, got {got}")
     idx = index._array
-    if idx.ndim != input.ndim:
+    if max(idx.ndim, 1) != max(input.ndim, 1):  # a 0-d tensor counts as 1-d here, as in torch
         raise RuntimeError(
             f"{op}(): index of shape {tuple(idx.shape)} must have as many dimensions as the "
             f"input of shape {tuple(input.shape)}"
@@ -209,12 +211,16 @@ def _check_index(op, input, axis, index, others):
                 f"{op}(): index {low if low < 0 else high} is out of bounds for dimension "
                 f"{axis} with size {size}"
             )
+    index_shape = idx.shape or (1,)
     for name, shape in others:
-        for d in range(idx.ndim):
-            if d != axis and idx.shape[d] > shape[d]:
+        shape = shape or (1,)
+        for d in range(len(index_shape)):
+            # src must cover the index in every dimension, the input in all but `axis`
+            if (d != axis or name == "src") and index_shape[d] > shape[d]:
                 raise RuntimeError(
                     f"{op}(): index of shape {tuple(idx.shape)} is larger than {name} of shape "
-                    f"{tuple(shape)} at dimension {d} (only dimension {axis} may differ)"
+                    f"{tuple(shape)} at dimension {d} (only the input's dimension {axis} may "
+                    "be smaller)"
                 )
     return idx
 
@@ -223,8 +229,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j] = input[index[i][j]][j] for dim=0 (and likewise for other dims)."""
     axis = _normalize_dim(dim, input.ndim, "gather")
     idx = _check_index("gather", input, axis, index, [("input", input._array.shape)])
-    if input.ndim == 0:
-        return Gather.apply(input.reshape(1), 0, idx.reshape(1)).reshape(())
+    if input.ndim == 0 or idx.ndim == 0:  # read as 1-d; the result has the index's shape
+        return Gather.apply(input.reshape(-1), 0, idx.reshape(-1)).reshape(idx.shape)
     if any(idx.shape[d] != input._array.shape[d] for d in range(input.ndim) if d != axis):
         input = input[tuple(slice(0, idx.shape[d]) if d != axis else slice(None)
                             for d in range(input.ndim))]
@@ -264,7 +270,11 @@ def scatter_add(input, dim, index, src):
             f"scatter_add(): expected src of the input's dtype {input.dtype}, got {got}")
     others = [("input", input._array.shape), ("src", src._array.shape)]
     idx = _check_index("scatter_add", input, axis, index, others)
-    return ScatterAdd.apply(input, axis, idx, src)
+    if input.ndim == 0:
+        return scatter_add(input.reshape(1), 0, index, src).reshape(())
+    if src.ndim == 0:
+        src = src.reshape(1)
+    return ScatterAdd.apply(input, axis, idx.reshape(-1) if idx.ndim == 0 else idx, src)
 
 
 class Scatter(Primitive):
@@ -277,6 +287,8 @@ class Scatter(Primitive):
         if isinstance(src, np.ndarray):
             ctx.src_shape = src.shape
             src = src[tuple(slice(0, n) for n in index.shape)]
+        else:
+            ctx.grad_fn_name = "ScatterBackward1"  # torch's node for a number as src
         out = a.copy()
         out[_along(index, axis)] = src
         return out
@@ -301,11 +313,13 @@ class Scatter(Primitive):
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """out = input with out[index[i][j]][j] = src[i][j] for dim=0 (src a tensor or a number).
 
-    Where indices repeat, which write wins is unspecified, as in torch.
+    Where indices repeat, which write wins is unspecified, as in torch. A 0-d index or src
+    counts as 1-d (the one-hot `zeros(10).scatter_(0, tensor(y), value=1)`). With
+    reduce="add" or "multiply" src is added or multiplied in instead, without a gradient.
     """
-    if reduce is not None:
-        raise NotImplementedError("scatter: reduce= is not supported; use scatter_add")
     src = value if src is None else src
+    if input.ndim == 0:
+        return scatter(input.reshape(1), dim, index, src, reduce=reduce).reshape(())
     axis = _normalize_dim(dim, input.ndim, "scatter")
     others = [("input", input._array.shape)]
     if isinstance(src, Tensor):
@@ -316,7 +330,44 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     elif not isinstance(src, (bool, int, float)):
         raise TypeError(f"scatter(): src must be a Tensor or a number, got {type(src).__name__}")
     idx = _check_index("scatter", input, axis, index, others)
+    if idx.ndim == 0:
+        idx = idx.reshape(1)
+    if isinstance(src, Tensor) and src.ndim == 0:
+        src = src.reshape(1)
+    if reduce is not None:
+        return _scatter_reduce(input, axis, idx, src, reduce)
     return Scatter.apply(input, axis, idx, src)
+
+
+class ScatterReduce(Primitive):
+    """scatter(..., reduce="add" | "multiply"): forward only, as in torch."""
+
+    grad_fn_name = "NotImplemented"  # the node torch prints for it
+
+    @staticmethod
+    def forward(ctx, a, axis, index, src, ufunc):
+        if isinstance(src, np.ndarray):
+            src = src[tuple(slice(0, n) for n in index.shape)]
+        out = a.copy()
+        ufunc.at(out, _along(index, axis), src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+def _scatter_reduce(input, axis, idx, src, reduce):
+    ufunc = {"add": np.add, "multiply": np.multiply}.get(reduce)
+    if ufunc is None:
+        raise RuntimeError(
+            f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
+    if isinstance(src, Tensor):
+        warnings.warn(
+            "The reduce argument of torch.scatter with Tensor src is deprecated and will be "
+            "removed in a future PyTorch release. Use torch.scatter_reduce instead for more "
+            "reduction options.", UserWarning, stacklevel=3)
+    return ScatterReduce.apply(input, axis, idx, src, ufunc)
 
 
 class IndexAdd(Primitive):
