@@ -2540,7 +2540,7 @@ def numpy_style_axis_keywords(run):
     run.rec("std axis", x.std(axis=0))
 
 
-@scenario(xfail="QA_REPORT #23")
+@scenario()
 def tensor_from_lists_of_arrays_and_tensors(run):
     torch = run.torch
     states = [np.ones(2), np.zeros(2)]  # float64, as gym environments return them
@@ -2738,7 +2738,7 @@ def tensors_tutorial_out_keyword(run):
     run.rec("sum out", total)
 
 
-@scenario(xfail="QA_REPORT #27")
+@scenario()
 def datasets_tutorial_target_transform(run):
     torch = run.torch
 
@@ -2937,7 +2937,7 @@ def tutorial_transfer_learning_loop(run):
     run.rec("frozen conv grad", model[0].weight.grad)
 
 
-@scenario(xfail="QA_REPORT #9")
+@scenario()
 def no_numpy_overflow_warnings(run):
     import warnings
 
