@@ -327,6 +327,9 @@ class TensorMethods:
     def masked_fill_(self, mask, value):
         return self._assign(_ops.index.masked_fill(self, mask, value))
 
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _ops.extra_math.fill_diagonal_(self, fill_value, wrap)
+
     def copy_(self, src, non_blocking=False):
         return _ops.inplace.copy_(self, src)
 

@@ -183,3 +183,20 @@ def test_byte_char_short_nbytes_itemsize():
         array = np.zeros((2, 3), dtype)
         assert lamina.tensor(array).nbytes == torch.tensor(array).nbytes
         assert lamina.tensor(array).itemsize == torch.tensor(array).itemsize
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (5, 2), (7, 3), (2, 5), (3, 3, 3)])
+@pytest.mark.parametrize("wrap", [False, True])
+def test_fill_diagonal_(shape, wrap):
+    def fill(library):
+        def run(t):
+            out = t * 2  # a non-leaf, so the in-place write is recorded for autograd
+            return out.fill_diagonal_(-1.5, wrap=wrap)
+        return run
+
+    run_both(fill(lamina), fill(torch), [_x(shape, np.float64)])
+    for bad in ((3,), (2, 3, 3)):
+        with pytest.raises(RuntimeError):
+            torch.zeros(bad).fill_diagonal_(1)
+        with pytest.raises(RuntimeError):
+            lamina.zeros(bad).fill_diagonal_(1)

@@ -1,5 +1,6 @@
 """More torch functions scripts reach for: hyperbolic and inverse trigonometric functions,
-expm1, median/mode/quantile, bincount, isin, meshgrid, tile, diff, dist, addcmul/addcdiv.
+expm1, median/mode/quantile, bincount, isin, meshgrid, tile, diff, dist, addcmul/addcdiv,
+fill_diagonal_.
 
 Unary maths are `_unary` primitives like sin/cos; the rest are compositions of existing ops
 (so autograd comes for free) or, where the result is integral, plain NumPy.
@@ -226,6 +227,18 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     values = elements._array if isinstance(elements, Tensor) else np.asarray(elements)
     tests = test_elements._array if isinstance(test_elements, Tensor) else test_elements
     return _wrap(np.asarray(np.isin(values, tests, assume_unique=assume_unique, invert=invert)))
+
+
+def fill_diagonal_(input, fill_value, wrap=False):
+    """Write fill_value on the main diagonal in place (all dims equal above 2-D); with wrap,
+    a tall matrix's diagonal restarts below every square block, as in torch."""
+    if input.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if input.ndim > 2 and len(set(input.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(input._array.shape, np.bool_)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return input._assign(index.masked_fill(input, _wrap(mask), fill_value))
 
 
 # ---------------------------------------------------------------- grids and repetition
