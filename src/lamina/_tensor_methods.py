@@ -324,6 +324,41 @@ class TensorMethods:
     def tanh_(self):
         return self._assign(_ops.elementwise.tanh(self))
 
+    def _saved_copy(self):
+        """self, or a copy when autograd would save it: the write-back below must not change
+        what a gradient formula reads (torch keeps the original for these in-place ops too)."""
+        return self.clone() if self.requires_grad else self
+
+    def log_(self):
+        return self._assign(_ops.elementwise.log(self._saved_copy()))
+
+    def log1p_(self):
+        return self._assign(_ops.elementwise.log1p(self._saved_copy()))
+
+    def sin_(self):
+        return self._assign(_ops.elementwise.sin(self._saved_copy()))
+
+    def cos_(self):
+        return self._assign(_ops.elementwise.cos(self._saved_copy()))
+
+    def reciprocal_(self):
+        return self._assign(_ops.elementwise.reciprocal(self))
+
+    def square_(self):
+        return self._assign(_ops.elementwise.square(self._saved_copy()))
+
+    def floor_(self):
+        return self._assign(_ops.elementwise.floor(self))
+
+    def ceil_(self):
+        return self._assign(_ops.elementwise.ceil(self))
+
+    def trunc_(self):
+        return self._assign(_ops.elementwise.trunc(self))
+
+    def round_(self, *, decimals=0):
+        return self._assign(_ops.elementwise.round(self, decimals=decimals))
+
     def masked_fill_(self, mask, value):
         return self._assign(_ops.index.masked_fill(self, mask, value))
 

@@ -200,3 +200,21 @@ def test_fill_diagonal_(shape, wrap):
             torch.zeros(bad).fill_diagonal_(1)
         with pytest.raises(RuntimeError):
             lamina.zeros(bad).fill_diagonal_(1)
+
+
+@pytest.mark.parametrize("name", ["log_", "log1p_", "sin_", "cos_", "reciprocal_", "square_",
+                                  "floor_", "ceil_", "trunc_", "round_"])
+def test_inplace_unary_methods(name):
+    def run(t):
+        out = t * 1.5  # a non-leaf: in-place on it is recorded for autograd
+        returned = getattr(out, name)()
+        assert returned is out
+        return out
+
+    run_both(run, run, [_x((3, 4), np.float64, 0, 0.2, 3.0)])
+    with pytest.raises(RuntimeError):
+        getattr(torch.ones(2, dtype=torch.int64), name)() if name in ("log_", "sin_") else (
+            torch.ones(2, requires_grad=True).log_())
+    with pytest.raises(RuntimeError):
+        getattr(lamina.ones(2, dtype=lamina.int64), name)() if name in ("log_", "sin_") else (
+            lamina.ones(2, requires_grad=True).log_())
