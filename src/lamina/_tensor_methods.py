@@ -56,6 +56,10 @@ class TensorMethods:
         return _ops.elementwise.pow(other, self)
 
     def __matmul__(self, other):
+        if not isinstance(other, TensorMethods):
+            # as torch: NumPy then computes `tensor @ ndarray` and __array_wrap__ makes it a
+            # Tensor (torch.matmul itself still refuses an ndarray)
+            return NotImplemented
         return _ops.linalg.matmul(self, other)
 
     def __rmatmul__(self, other):
@@ -84,11 +88,19 @@ class TensorMethods:
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
+    # As in torch, an operand eq/ne refuses makes == and != fall back to Python's identity
+    # comparison: `mask == None` is False, `mask != None` True.
     def __eq__(self, other):
-        return _ops.elementwise.eq(self, other)
+        try:
+            return _ops.elementwise.eq(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __ne__(self, other):
-        return _ops.elementwise.ne(self, other)
+        try:
+            return _ops.elementwise.ne(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __lt__(self, other):
         return _ops.elementwise.lt(self, other)
@@ -671,6 +683,9 @@ class TensorMethods:
 
     def dist(self, other, p=2):
         return _ops.extra_math.dist(self, other, p)
+
+    def unfold(self, dimension, size, step):
+        return _ops.extra_math.unfold(self, dimension, size, step)
 
     def byte(self):
         return self.to(_dtype.uint8)

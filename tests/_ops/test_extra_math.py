@@ -56,6 +56,10 @@ CASES = [
     ("diff", _both("diff"), [(3, 5)], (-2, 2)),
     ("diff-n2-dim0", _both("diff", n=2, dim=0), [(4, 3)], (-2, 2)),
     ("diff-method", _methods("diff", dim=-1), [(4,)], (-2, 2)),
+    ("unfold", _methods("unfold", 1, 2, 2), [(2, 5)], (-2, 2)),
+    ("unfold-overlap", _methods("unfold", -1, 3, 1), [(2, 3, 5)], (-2, 2)),
+    ("unfold-dim0", _methods("unfold", 0, 2, 3), [(7, 2)], (-2, 2)),
+    ("unfold-0d", _methods("unfold", 0, 1, 1), [()], (-2, 2)),
 ]
 
 
@@ -218,3 +222,13 @@ def test_inplace_unary_methods(name):
     with pytest.raises(RuntimeError):
         getattr(lamina.ones(2, dtype=lamina.int64), name)() if name in ("log_", "sin_") else (
             lamina.ones(2, requires_grad=True).log_())
+
+
+def test_unfold_errors_and_empty_windows():
+    for args in ((1, 6, 1), (1, 2, 0)):
+        with pytest.raises(RuntimeError):
+            torch.ones(2, 5).unfold(*args)
+        with pytest.raises(RuntimeError):
+            lamina.ones(2, 5).unfold(*args)
+    assert tuple(lamina.ones(2, 5).unfold(1, 0, 1).shape) == tuple(
+        torch.ones(2, 5).unfold(1, 0, 1).shape)

@@ -1,6 +1,6 @@
 """More torch functions scripts reach for: hyperbolic and inverse trigonometric functions,
 expm1, median/mode/quantile, bincount, isin, meshgrid, tile, diff, dist, addcmul/addcdiv,
-fill_diagonal_.
+fill_diagonal_, Tensor.unfold.
 
 Unary maths are `_unary` primitives like sin/cos; the rest are compositions of existing ops
 (so autograd comes for free) or, where the result is integral, plain NumPy.
@@ -20,6 +20,7 @@ from lamina._ops.elementwise import _unary
 from lamina._ops.join import cat
 from lamina._ops.reduce import return_type
 from lamina._tensor import Tensor, _normalize_dim, _wrap
+from lamina.autograd.function import Primitive
 
 # ---------------------------------------------------------------- pointwise maths
 # derivatives in terms of the input, or of the output where that is cheaper (tan, expm1);
@@ -239,6 +240,48 @@ def fill_diagonal_(input, fill_value, wrap=False):
     mask = np.zeros(input._array.shape, np.bool_)
     np.fill_diagonal(mask, True, wrap=wrap)
     return input._assign(index.masked_fill(input, _wrap(mask), fill_value))
+
+
+class Unfold(Primitive):
+    """Sliding windows of `size` every `step` along one axis, as a new last axis (a copy: torch
+    returns a view, so writes through it differ)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, size, step):
+        windows = np.lib.stride_tricks.sliding_window_view(a, size, axis=axis)
+        out = np.ascontiguousarray(windows[(slice(None),) * axis + (slice(None, None, step),)])
+        ctx.shape, ctx.axis, ctx.step = a.shape, axis, step
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # window position k of every window j came from index j * step + k: add each back
+        out = np.zeros(ctx.shape, grad.dtype)
+        count = grad.shape[ctx.axis]
+        for k in range(grad.shape[-1]):
+            target = (slice(None),) * ctx.axis + (slice(k, k + ctx.step * (count - 1) + 1,
+                                                        ctx.step),)
+            out[target] += grad[..., k]
+        return out, None, None, None
+
+
+def unfold(input, dimension, size, step):
+    """Tensor.unfold: every window of `size` elements, `step` apart, along `dimension`."""
+    zero_dim = input.ndim == 0
+    if zero_dim:  # a 0-d tensor is one window of one element, shape (1,) as in torch
+        input = input.reshape(1)
+    axis = _normalize_dim(dimension, input.ndim, "unfold")
+    length = input._array.shape[axis]
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {axis} is {length} but size "
+                           f"is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if zero_dim and size == 1:
+        return input
+    return Unfold.apply(input, axis, size, step)
 
 
 # ---------------------------------------------------------------- grids and repetition
