@@ -71,3 +71,9 @@ def test_msg_replaces_or_edits_the_message():
     assert _outcome(lamina, lamina.ones(1), lamina.zeros(1), msg="custom") == "custom"
     edited = _outcome(lamina, lamina.ones(1), lamina.zeros(1), msg=lambda text: "x" + text)
     assert edited.startswith("xTensor-likes are not close!")
+
+
+def test_ndarrays_and_numpy_scalars_as_torch_treats_them():
+    for pair in ((np.array([1.0, 2.0]), np.array([1.0, 2.5])),
+                 (np.float32(1.0), np.float32(2.0)), (np.float32(1.0), np.float32(1.0 + 1e-6))):
+        assert _outcome(lamina, *pair) == _outcome(torch, *pair)

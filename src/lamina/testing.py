@@ -14,7 +14,15 @@ _TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6
 
 
 def _as_array(value) -> np.ndarray:
-    return value.detach().numpy() if isinstance(value, Tensor) else np.asarray(value)
+    """A tensor's or ndarray's values; a Python or NumPy scalar as torch sees a Python number
+    (float64, int64 or bool), so scalars get float64's tolerances."""
+    if isinstance(value, Tensor):
+        return value.detach().numpy()
+    if isinstance(value, np.ndarray):
+        return value
+    array = np.asarray(value)
+    kind = {"f": np.float64, "i": np.int64, "u": np.int64, "b": np.bool_}.get(array.dtype.kind)
+    return array.astype(kind) if kind is not None else array
 
 
 def _fail(text: str, msg):
@@ -82,7 +90,8 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_dtype, path) -> None
     if rtol is None:
         rtol, atol = max((_TOLERANCES.get(d, (0.0, 0.0)) for d in (a.dtype, e.dtype)),
                          key=lambda pair: pair[0])
-    text = _compare_values(a, e, rtol, atol, equal_nan, isinstance(actual, Tensor))
+    text = _compare_values(a, e, rtol, atol, equal_nan,
+                           isinstance(actual, (Tensor, np.ndarray)))
     if text is not None:
         raise _Mismatch(text, path)
 
