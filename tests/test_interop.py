@@ -21,11 +21,33 @@ def test_numpy_views_share_memory_both_ways():
     assert array[1, 1] == -2.0
 
 
-def test_numpy_ufuncs_on_tensors_give_arrays():
-    t = lamina.tensor([1.0, 2.0])
-    out = np.exp(t)
-    assert isinstance(out, np.ndarray) and out.dtype == np.float32
-    np.testing.assert_allclose(out, np.exp(np.array([1.0, 2.0], dtype=np.float32)))
+@pytest.mark.filterwarnings("ignore:__array_wrap__")  # torch's own, on NumPy 2
+@pytest.mark.parametrize("function", [
+    lambda lib: np.exp(lib.tensor([1.0, 2.0])),
+    lambda lib: np.add(lib.tensor([1, 2]), 0.5),
+    lambda lib: np.isnan(lib.tensor([1.0, float("nan")])),  # torch gives uint8 here
+    lambda lib: np.matmul(lib.ones(2, 2), lib.ones(2, 2)),
+    lambda lib: lib.ones(2, 2) @ np.ones((2, 2)),  # NumPy computes it: float64, as in torch
+    lambda lib: np.exp(lib.ones(2), out=np.empty(2, np.float32)),  # out= stays an ndarray
+], ids=["exp", "add int", "isnan", "matmul", "tensor @ ndarray", "out"])
+def test_numpy_ufuncs_on_tensors_return_what_torch_returns(function):
+    ours, theirs = function(lamina), function(torch)
+    assert type(ours).__name__ == type(theirs).__name__
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+@pytest.mark.parametrize("library", [torch, lamina], ids=["torch", "lamina"])
+def test_comparing_with_none_and_matmul_with_ndarray_like_torch(library):
+    mask = library.ones(2)
+    assert (mask == None) is False and (mask != None) is True  # noqa: E711
+    with pytest.raises(TypeError):
+        mask < None  # noqa: B015
+    with pytest.raises(TypeError):  # only the operator takes an ndarray, not matmul itself
+        library.matmul(library.ones(2, 2), np.ones((2, 2), np.float32))
+    with pytest.raises(TypeError):
+        np.ones((2, 2), np.float32) @ library.ones(2, 2)
 
 
 def test_numpy_of_tensor_requiring_grad_says_detach():

@@ -249,6 +249,16 @@ class Tensor(TensorMethods):
             return self._array.astype(dtype)
         return self._array.copy() if copy else self._array
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """What a NumPy ufunc given this tensor returns: a Tensor, as torch (np.exp(t))."""
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)  # torch's own quirk: np.isnan(t) is a uint8 tensor
+        try:
+            _dtype.from_numpy_dtype(array.dtype)
+        except TypeError:  # complex and other dtypes lamina lacks stay NumPy arrays
+            return array
+        return _wrap(array)
+
     def item(self):
         if self._array.size != 1:
             raise RuntimeError(
