@@ -215,3 +215,31 @@ def test_bad_arguments_raise_like_torch(kwargs, match):
 def test_iterable_dataset_refuses_shuffle_like_torch():
     with pytest.raises(ValueError, match="expected unspecified shuffle"):
         ldata.DataLoader(_Stream(), shuffle=True)
+
+
+def _structure(value):
+    """Containers by type, tensors by their values: what a user unpacking a batch sees."""
+    if isinstance(value, (torch.Tensor, lamina.Tensor)):
+        return ("tensor", str(value.dtype).split(".")[1], value.tolist())
+    if isinstance(value, dict):
+        return {key: _structure(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_structure(v) for v in value])
+    return value
+
+
+Named = collections.namedtuple("Named", "label name")
+
+
+@pytest.mark.parametrize("samples", [
+    [(np.ones(2, np.float32), "cat.jpg"), (np.zeros(2, np.float32), "dog.jpg")],
+    [(np.float32(1.0), (1, "x")), (np.float32(2.0), (2, "y"))],
+    [["a", 1], ["b", 2]],
+    [Named(1, "x"), Named(2, "y")],
+    [{"name": "a", "value": 1}, {"name": "b", "value": 2}],
+    ["bare", "strings"],
+], ids=["filenames", "nested", "list samples", "namedtuple", "dict", "bare"])
+def test_default_collate_groups_strings_like_torch(samples):
+    # a string field of the samples comes back as a tuple, a batch of bare strings as a list
+    assert _structure(ldata.default_collate(samples)) == _structure(
+        tdata.default_collate(samples))

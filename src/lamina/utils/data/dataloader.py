@@ -48,8 +48,9 @@ def default_collate(batch):
 
     Tensors and NumPy arrays are stacked on a new first dimension; Python floats become a
     float64 tensor and ints an int64 tensor (torch's choice, kept so results match); strings
-    stay a list; dicts, namedtuples and sequences are collated field by field (a tuple of
-    fields comes back as a list, as in torch).
+    are left as grouped, as in torch: a batch of bare strings stays a list, a string field of
+    the samples comes back as a tuple; dicts, namedtuples and sequences are collated field by
+    field (a tuple of fields comes back as a list, as in torch).
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -80,7 +81,7 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Mapping):
         return {key: default_collate([sample[key] for sample in batch]) for key in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
@@ -88,7 +89,7 @@ def default_collate(batch):
                 "each element in list of batch should be of equal size (sizes "
                 f"{sorted({len(sample) for sample in batch})})"
             )
-        fields = [default_collate(list(field)) for field in zip(*batch)]
+        fields = [default_collate(field) for field in zip(*batch)]  # each field a tuple
         if isinstance(elem, tuple):
             return fields
         try:
