@@ -2378,7 +2378,7 @@ def loaders_over_plain_python(run):
     run.rec("index with perm", X[perm].shape)
 
 
-@scenario(xfail="QA_REPORT #20")
+@scenario()
 def collate_strings_inside_samples(run):
     data = run.data
     samples = [(np.float32(1.0), (1, "x")), (np.float32(2.0), (2, "y"))]
@@ -2953,7 +2953,7 @@ def no_numpy_overflow_warnings(run):
     run.rec("warnings", [str(w.message) for w in caught])
 
 
-@scenario(xfail="QA_REPORT #28")
+@scenario()
 def python_operator_odds(run):
     torch = run.torch
     mask = torch.ones(2)
