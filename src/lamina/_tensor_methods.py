@@ -687,6 +687,18 @@ class TensorMethods:
     def unfold(self, dimension, size, step):
         return _ops.extra_math.unfold(self, dimension, size, step)
 
+    def t_(self):
+        return _ops.extra_math.restride_(self, _ops.shape.t(self))
+
+    def transpose_(self, dim0, dim1):
+        return _ops.extra_math.restride_(self, _ops.shape.transpose(self, dim0, dim1))
+
+    def unsqueeze_(self, dim):
+        return _ops.extra_math.restride_(self, _ops.shape.unsqueeze(self, dim))
+
+    def squeeze_(self, dim=None):
+        return _ops.extra_math.restride_(self, _ops.shape.squeeze(self, dim))
+
     def byte(self):
         return self.to(_dtype.uint8)
 

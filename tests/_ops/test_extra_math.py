@@ -232,3 +232,24 @@ def test_unfold_errors_and_empty_windows():
             lamina.ones(2, 5).unfold(*args)
     assert tuple(lamina.ones(2, 5).unfold(1, 0, 1).shape) == tuple(
         torch.ones(2, 5).unfold(1, 0, 1).shape)
+
+
+@pytest.mark.parametrize("call", [lambda t: t.t_(), lambda t: t.unsqueeze_(0),
+                                  lambda t: t.unsqueeze_(-1), lambda t: t.transpose_(0, 1),
+                                  lambda t: t.unsqueeze_(1).squeeze_(1), lambda t: t.squeeze_()],
+                         ids=["t_", "unsqueeze_0", "unsqueeze_-1", "transpose_", "squeeze_dim",
+                              "squeeze_"])
+def test_shape_changing_inplace_methods(call):
+    def run(t):
+        out = t * 2  # a non-leaf: the in-place change is recorded for autograd
+        returned = call(out)
+        assert returned is out
+        return out * out  # a later op sees the new shape, and its gradient flows back
+
+    run_both(run, run, [_x((3, 1), np.float64)])
+    for library in (torch, lamina):
+        plain = library.ones(2, 3)
+        plain.unsqueeze_(0)
+        assert tuple(plain.shape) == (1, 2, 3)
+        with pytest.raises(RuntimeError):
+            library.ones(2, requires_grad=True).unsqueeze_(0)

@@ -1,6 +1,6 @@
 """More torch functions scripts reach for: hyperbolic and inverse trigonometric functions,
 expm1, median/mode/quantile, bincount, isin, meshgrid, tile, diff, dist, addcmul/addcdiv,
-fill_diagonal_, Tensor.unfold.
+fill_diagonal_, Tensor.unfold, the shape-changing in-place methods (t_, unsqueeze_...).
 
 Unary maths are `_unary` primitives like sin/cos; the rest are compositions of existing ops
 (so autograd comes for free) or, where the result is integral, plain NumPy.
@@ -282,6 +282,18 @@ def unfold(input, dimension, size, step):
     if zero_dim and size == 1:
         return input
     return Unfold.apply(input, axis, size, step)
+
+
+def restride_(input, result):
+    """Give `input` the shape of `result`, a view of it (unsqueeze_, t_...), in place: the data
+    is shared, so only the metadata and, under autograd, the history change."""
+    input._check_inplace()
+    input._array = result._array
+    input._vc[0] += 1
+    if result._requires_grad:
+        input.grad_fn, input._out_index = result.grad_fn, result._out_index
+        input._vc[1] += 1  # views taken before this point now have stale histories
+    return input
 
 
 # ---------------------------------------------------------------- grids and repetition
