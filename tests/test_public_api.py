@@ -98,7 +98,8 @@ addcdiv concat concatenate
 TENSOR_ATTRIBUTES_QA = """
 sinh cosh tan asin acos atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh
 expm1 median mode quantile bincount tile diff dist byte char short nbytes itemsize
-fill_diagonal_ unfold log_ log1p_ sin_ cos_ reciprocal_ square_ floor_ ceil_ trunc_ round_
+fill_diagonal_ unfold log_ log1p_ sin_ cos_ reciprocal_ square_ floor_ ceil_ trunc_ round_ t_
+transpose_ unsqueeze_ squeeze_
 """.split()
 LINALG = "norm vector_norm matrix_norm inv det solve svd svdvals matmul LinAlgError".split()
 
