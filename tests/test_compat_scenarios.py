@@ -2193,7 +2193,7 @@ def dcgan_weights_init_idiom(run):
     run.rec("module path", type(netG[0]).__module__.replace("lamina", "torch").split(".")[:2])
 
 
-@scenario(xfail="QA_REPORT #15")
+@scenario()
 def integer_input_to_float_layers(run):
     torch, nn, F = run.torch, run.nn, run.F
     features = run.t([[1, 2], [3, 4], [5, 7]])  # e.g. integer columns straight from pandas

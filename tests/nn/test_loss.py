@@ -499,3 +499,22 @@ def test_float16_works_and_matches_torch(name):
     out.backward()
     expected.backward()
     assert_close(ours_x.grad, theirs_x.grad)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtypes", [("int64", "int64"), ("bool", "bool"), ("int64", "float32")],
+                         ids=["int", "bool", "int and float"])
+def test_regression_losses_on_integer_tensors_like_torch(name, reduction, dtypes):
+    def run(lib):
+        input = lib.tensor([1, 2, 0]).to(getattr(lib, dtypes[0]))
+        target = lib.tensor([1, 3, 1]).to(getattr(lib, dtypes[1]))
+        return getattr(lib.nn.functional, name)(input, target, reduction=reduction)
+
+    try:
+        theirs = run(torch)
+    except RuntimeError as error:  # NotImplementedError is one too
+        with pytest.raises(type(error)):
+            run(lamina)
+        return
+    assert_close(run(lamina), theirs)  # an integer loss for l1's 'none' and 'sum'

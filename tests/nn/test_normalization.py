@@ -156,3 +156,45 @@ def test_results_keep_float32():
     assert nn.LayerNorm(3)(x).dtype == lamina.float32
     assert nn.GroupNorm(2, 4)(x).dtype == lamina.float32
     assert nn.InstanceNorm2d(4)(x).dtype == lamina.float32
+
+
+INTEGER_INPUT_LAYERS = {
+    "BatchNorm1d": (lambda nn: nn.BatchNorm1d(2), (3, 2)),
+    "BatchNorm2d": (lambda nn: nn.BatchNorm2d(2), (1, 2, 2, 2)),
+    "InstanceNorm1d": (lambda nn: nn.InstanceNorm1d(2, affine=True), (1, 2, 3)),
+    "LayerNorm": (lambda nn: nn.LayerNorm(2), (3, 2)),  # torch: "mixed dtype" RuntimeError
+    "LayerNorm no affine": (lambda nn: nn.LayerNorm(2, elementwise_affine=False), (3, 2)),
+    "GroupNorm": (lambda nn: nn.GroupNorm(1, 2), (3, 2, 1)),
+    "GroupNorm no affine": (lambda nn: nn.GroupNorm(1, 2, affine=False), (3, 2, 1)),
+    "RMSNorm": (lambda nn: nn.RMSNorm(2), (3, 2)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Mismatch dtype")  # torch's RMSNorm warns first
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+@pytest.mark.parametrize("build, shape", INTEGER_INPUT_LAYERS.values(),
+                         ids=INTEGER_INPUT_LAYERS.keys())
+def test_integer_input_raises_torchs_type_naming_the_layer(build, shape, dtype):
+    values = np.arange(np.prod(shape)).reshape(shape) % 3
+    with pytest.raises(RuntimeError) as theirs:
+        build(torch.nn)(torch.tensor(values).to(getattr(torch, dtype)))
+    layer = build(nn)
+    with pytest.raises(type(theirs.value)) as ours:  # NotImplementedError or RuntimeError
+        layer(lamina.tensor(values).to(getattr(lamina, dtype)))
+    assert type(layer).__name__ in str(ours.value) and "float" in str(ours.value)
+    assert isinstance(ours.value, NotImplementedError) == isinstance(
+        theirs.value, NotImplementedError)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True),
+    lambda lib, x: lib.nn.functional.layer_norm(x, (2,)),
+    lambda lib, x: lib.nn.functional.layer_norm(x, (2,), lib.ones(2)),
+    lambda lib, x: lib.nn.functional.group_norm(x.view(3, 2, 1), 1),
+    lambda lib, x: lib.nn.functional.instance_norm(x.view(3, 2, 1).repeat(1, 1, 3)),
+], ids=["batch_norm", "layer_norm", "layer_norm weight", "group_norm", "instance_norm"])
+def test_functional_norms_refuse_integer_input_like_torch(call):
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch, torch.tensor([[1, 2], [3, 4], [5, 7]]))
+    with pytest.raises(type(theirs.value)):
+        call(lamina, lamina.tensor([[1, 2], [3, 4], [5, 7]]))

@@ -77,6 +77,21 @@ def _pair(op: str, input: Tensor, target: Tensor, warn: bool = True):
     return _promote.binary(input, target, floating=True)
 
 
+def _integers(input, target) -> bool:
+    """True when neither operand is floating point: torch's regression losses have no integer
+    kernels (an integer and a float operand promote to float and work)."""
+    return (isinstance(input, Tensor) and isinstance(target, Tensor)
+            and input._array.dtype.kind != "f" and target._array.dtype.kind != "f")
+
+
+def _refuse_integers(op: str, input, target) -> None:
+    if _integers(input, target):
+        raise NotImplementedError(
+            f"{op}: not implemented for {input.dtype} input and {target.dtype} target; expected "
+            "floating point tensors. Hint: convert them with .float() first."
+        )
+
+
 def _expect_tensor(op: str, name: str, value) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(value).__name__}")
@@ -105,15 +120,29 @@ def _weighted(op, loss: Tensor, weight, reduction: str, weighted_mean: bool) -> 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error: (input - target)**2, reduced."""
     reduction = _reduction(size_average, reduce, reduction)
+    _refuse_integers("mse_loss", input, target)
     input, target = _pair("mse_loss", input, target)
     difference = input - target
     return _weighted("mse_loss", difference * difference, weight, reduction, True)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean absolute error: |input - target|, reduced."""
+    """Mean absolute error: |input - target|, reduced.
+
+    Integer input and target give an integer loss for 'none' and 'sum', and torch's
+    RuntimeError for 'mean'.
+    """
     reduction = _reduction(size_average, reduce, reduction)
-    input, target = _pair("l1_loss", input, target)
+    if _integers(input, target):
+        if reduction == "mean":
+            raise RuntimeError(
+                f"l1_loss: the mean of {input.dtype} values has no integer result. Hint: "
+                "convert input and target with .float() first."
+            )
+        _pair("l1_loss", input, target)  # the shape checks
+        input, target = _promote.binary(input, target)
+    else:
+        input, target = _pair("l1_loss", input, target)
     return _weighted("l1_loss", (input - target).abs(), weight, reduction, True)
 
 
@@ -130,6 +159,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    _refuse_integers("smooth_l1_loss", input, target)
     input, target = _pair("smooth_l1_loss", input, target)
     if beta == 0:
         return _reduce((input - target).abs(), reduction)
@@ -137,14 +167,27 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """0.5 d**2 where |d| < delta, else delta * (|d| - 0.5 delta): smooth_l1 scaled by delta."""
+    """0.5 d**2 where |d| < delta, else delta * (|d| - 0.5 delta): smooth_l1 scaled by delta.
+
+    Unlike the other losses the result keeps input's dtype, as in torch (float32 input with a
+    float64 target gives float32; an integer input with a float target is an error).
+    """
     reduction = _reduction(None, None, reduction)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got "
                            f"{delta}")
+    _refuse_integers("huber_loss", input, target)
+    if isinstance(input, Tensor) and input._array.dtype.kind != "f":
+        raise RuntimeError(
+            f"huber_loss: result type {target.dtype} can't be cast to the desired output type "
+            f"{input.dtype} (the loss keeps the input's dtype). Hint: convert the input with "
+            ".float() first."
+        )
+    dtype = input.dtype if isinstance(input, Tensor) else None
     input, target = _pair("huber_loss", input, target)
     loss = _quadratic_near_zero(input, target, delta, 1.0 / delta) * delta
-    return _weighted("huber_loss", loss, weight, reduction, False)
+    loss = _weighted("huber_loss", loss, weight, reduction, False)
+    return loss if dtype is None or loss.dtype == dtype else loss.to(dtype)
 
 
 # ---------------------------------------------------------------- binary classification

@@ -25,6 +25,16 @@ def _channel_views(input: Tensor, op: str):
     return view, (0, 2), (1, shape[1], 1)
 
 
+def _expect_floating(input: Tensor, op: str, mixed: bool = False) -> None:
+    """torch has no integer kernels for these: NotImplementedError, or RuntimeError where it
+    first refuses to mix an integer input with float parameters (`mixed`)."""
+    if input._array.dtype.kind != "f":
+        raise (RuntimeError if mixed else NotImplementedError)(
+            f"{op}: not implemented for {input.dtype} input; expected a floating point tensor. "
+            "Hint: convert it with .float() first."
+        )
+
+
 def _check_param(value, size: int, op: str, name: str) -> None:
     if value is not None and value._array.size != size:
         raise RuntimeError(
@@ -38,6 +48,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalise each channel of input (N, C, *) by batch statistics (training) or by the
     running ones; in training, running_mean/var (if given) move by `momentum` towards the
     batch mean and unbiased variance, in place."""
+    _expect_floating(input, "batch_norm")
     shape, axes, param_shape = _channel_views(input, "batch_norm")
     channels = shape[1]
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
@@ -65,6 +76,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing dims given by normalized_shape, then scale and shift
     elementwise by weight and bias (of shape normalized_shape)."""
+    _expect_floating(input, "layer_norm", mixed=weight is not None or bias is not None)
     normalized = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
         normalized_shape)
     shape = input._array.shape
@@ -90,6 +102,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise input (N, C, *) over each group of C // num_groups channels (and all the
     spatial positions), then scale and shift per channel."""
+    _expect_floating(input, "group_norm", mixed=weight is not None or bias is not None)
     shape = input._array.shape
     if len(shape) < 2:
         raise RuntimeError(
@@ -117,6 +130,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     per-sample statistics; without use_input_stats the running ones are used (as batch norm
     in eval mode).
     """
+    _expect_floating(input, "instance_norm")
     shape = input._array.shape
     if len(shape) < 3:
         raise ValueError(

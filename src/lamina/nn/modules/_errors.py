@@ -44,6 +44,8 @@ __all__ = [
     "expect_dim",
     "expect_ndim",
     "expect_dtype",
+    "expect_floating",
+    "IntegerInputError",
     "locate",
     "note_source",
 ]
@@ -137,6 +139,14 @@ class DtypeError(LayerError):
         return f"expected input of dtype {self.expected}, got {self.got}"
 
 
+class IntegerInputError(LayerError, NotImplementedError):
+    """The layer has no kernel for an integer or bool input: torch raises NotImplementedError
+    (`"batch_norm" not implemented for 'Long'`), so this is one too; `got` is the dtype."""
+
+    def _problem(self) -> str:
+        return f"expected a floating point input, got {self.got}"
+
+
 # ------------------------------------------------------------------------ checks for layers
 # Each reads the ndarray's own shape (lamina.Size would cost an allocation per call); `hint` may
 # be a callable, called only when the check fails, so a formatted hint costs nothing otherwise.
@@ -193,6 +203,25 @@ def expect_dtype(module, input, dtype, hint=None) -> None:
             hint = (f"convert the input with .to({dtype}), or the model with "
                     f".to({input.dtype})")
         raise DtypeError(module, dtype, input.dtype, hint)
+
+
+def expect_floating(module, input, parameters_dtype=None) -> None:
+    """Raise unless input is floating point, with the type torch raises for the layer.
+
+    IntegerInputError (a NotImplementedError) by default; with `parameters_dtype`, a
+    DtypeError (RuntimeError), as torch's layer and group norm first refuse to mix an integer
+    input with their float parameters.
+    """
+    try:
+        array_dtype = input._array.dtype
+    except AttributeError:
+        raise _not_a_tensor(input) from None
+    if array_dtype.kind == "f":
+        return
+    hint = "convert the input with .float() (integer columns from a dataset are int64)"
+    if parameters_dtype is not None:
+        raise DtypeError(module, parameters_dtype, input.dtype, hint)
+    raise IntegerInputError(module, "a floating point dtype", input.dtype, hint)
 
 
 def _resolve(hint):

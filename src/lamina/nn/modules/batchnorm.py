@@ -8,7 +8,7 @@ import lamina
 from lamina._ops.normalization import NormalizeWithStats as _NormalizeWithStats
 from lamina.autograd.function import _NO_CONTEXT
 from lamina.nn import functional as F
-from lamina.nn.modules._errors import expect_dim
+from lamina.nn.modules._errors import expect_dim, expect_floating
 from lamina.nn.modules.module import Module
 from lamina.nn.parameter import Parameter
 
@@ -82,6 +82,7 @@ class _BatchNorm(_NormBase):
     _allowed_ndims: tuple[int, ...] = ()
 
     def forward(self, input):
+        expect_floating(self, input)
         ndim = input.ndim
         if ndim not in self._allowed_ndims:
             allowed = " or ".join(f"{n}D" for n in self._allowed_ndims)

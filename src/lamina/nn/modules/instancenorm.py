@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from lamina.nn import functional as F
+from lamina.nn.modules._errors import expect_floating
 from lamina.nn.modules.batchnorm import _NormBase
 
 
@@ -25,6 +26,7 @@ class _InstanceNorm(_NormBase):
                          dtype, bias=bias)
 
     def forward(self, input):
+        expect_floating(self, input)
         ndim, unbatched_ndim = input.ndim, self._spatial_dims + 1
         if ndim not in (unbatched_ndim, unbatched_ndim + 1):
             raise ValueError(

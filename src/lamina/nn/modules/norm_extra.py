@@ -8,6 +8,7 @@ import numbers
 import lamina
 from lamina._tensor import Tensor
 from lamina.nn._functional.norm_extra import local_response_norm, rms_norm
+from lamina.nn.modules._errors import expect_floating
 from lamina.nn.modules.batchnorm import _BatchNorm
 from lamina.nn.modules.instancenorm import _InstanceNorm
 from lamina.nn.modules.module import Module
@@ -57,6 +58,7 @@ class RMSNorm(Module):
             self.weight._array[...] = 1
 
     def forward(self, input: Tensor) -> Tensor:
+        expect_floating(self, input)
         return rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:

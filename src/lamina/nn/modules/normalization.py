@@ -6,7 +6,7 @@ import numbers
 
 import lamina
 from lamina.nn import functional as F
-from lamina.nn.modules._errors import ShapeError, expect_dim
+from lamina.nn.modules._errors import ShapeError, expect_dim, expect_floating
 from lamina.nn.modules.module import Module
 from lamina.nn.parameter import Parameter
 
@@ -41,6 +41,7 @@ class LayerNorm(Module):
                 self.bias._array[...] = 0
 
     def forward(self, input):
+        expect_floating(self, input, None if self.weight is None else self.weight.dtype)
         normalized = self.normalized_shape
         shape = tuple(input.shape)
         if shape[len(shape) - len(normalized):] != normalized or len(shape) < len(normalized):
@@ -89,6 +90,7 @@ class GroupNorm(Module):
                 self.bias._array[...] = 0
 
     def forward(self, input):
+        expect_floating(self, input, None if self.weight is None else self.weight.dtype)
         if input.ndim < 2:
             raise ShapeError(self, "(N, C, *) with at least 2 dimensions", tuple(input.shape))
         expect_dim(self, input, 1, self.num_channels, name="channels")
