@@ -45,6 +45,23 @@ CALLS = {
     "where": lambda x, lib: lib.where(x > 0, x, x * 2),
     "gather": lambda x, lib: x.gather(1, lib.tensor([[0], [1], [2], [3]])),
     "to": lambda x, lib: x.double(),
+    # torch's linear ends in addmm/mm for a matrix, a reshape of one otherwise
+    "linear": lambda x, lib: lib.nn.functional.linear(x, x, x[0]),
+    "linear-no-bias": lambda x, lib: lib.nn.functional.linear(x, x),
+    "linear-1d": lambda x, lib: lib.nn.functional.linear(x[0], x, x[0]),
+    "linear-1d-no-bias": lambda x, lib: lib.nn.functional.linear(x[0], x),
+    "linear-3d": lambda x, lib: lib.nn.functional.linear(x.expand(2, 4, 4).contiguous(), x,
+                                                         x[0]),
+    "linear-3d-strided": lambda x, lib: lib.nn.functional.linear(x.expand(2, 4, 4), x, x[0]),
+    "linear-3d-no-bias": lambda x, lib: lib.nn.functional.linear(x.expand(2, 4, 4), x),
+    "cross_entropy": lambda x, lib: lib.nn.functional.cross_entropy(x, lib.tensor([0, 1, 2, 3])),
+    "cross_entropy-smoothing": lambda x, lib: lib.nn.functional.cross_entropy(
+        x, lib.tensor([0, 1, 2, 3]), label_smoothing=0.1),
+    "mse_loss": lambda x, lib: lib.nn.functional.mse_loss(x, lib.zeros(4, 4)),
+    "mse_loss-none": lambda x, lib: lib.nn.functional.mse_loss(x, lib.zeros(4, 4),
+                                                               reduction="none"),
+    "scatter-number": lambda x, lib: x.scatter(0, lib.tensor([[1]]), 2.0),
+    "scatter-tensor": lambda x, lib: x.scatter(0, lib.tensor([[1]]), x),
 }
 
 

@@ -126,6 +126,8 @@ class Linear(Primitive):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        if ctx.needs_input_grad:
+            ctx.grad_fn_name = _linear_node_name(x, bias is not None)
         out = _product(x, weight.T)
         if bias is not None:
             out += bias
@@ -144,6 +146,18 @@ class Linear(Primitive):
             if need_b:
                 grad_b = g2.sum(0)
         return grad_x, grad_w, grad_b
+
+
+def _linear_node_name(x: np.ndarray, has_bias: bool) -> str:
+    """The node torch's linear ends in: addmm or mm on a matrix, a reshape of one otherwise
+    (a non-contiguous batch with bias: matmul, then an add)."""
+    if x.ndim == 2:
+        return "AddmmBackward0" if has_bias else "MmBackward0"
+    if x.ndim == 1:
+        return "ViewBackward0" if has_bias else "SqueezeBackward4"
+    if not has_bias:
+        return "UnsafeViewBackward0"
+    return "ViewBackward0" if x.flags.c_contiguous else "AddBackward0"
 
 
 def linear(input, weight, bias=None):

@@ -22,6 +22,7 @@ from lamina._ops.loss import (
 )
 from lamina._ops.softmax import log_softmax
 from lamina._tensor import Tensor, _wrap
+from lamina.autograd.function import name_node
 
 
 # ---------------------------------------------------------------- shared argument handling
@@ -123,7 +124,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _refuse_integers("mse_loss", input, target)
     input, target = _pair("mse_loss", input, target)
     difference = input - target
-    return _weighted("mse_loss", difference * difference, weight, reduction, True)
+    loss = _weighted("mse_loss", difference * difference, weight, reduction, True)
+    return name_node(loss, "MseLossBackward0")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
