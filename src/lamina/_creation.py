@@ -12,6 +12,7 @@ from lamina import _dtype
 from lamina._device import check_available
 from lamina._meta import meta_array
 from lamina._ops._promote import promote_types
+from lamina._quiet import quiet_fp, restore_fp
 from lamina._tensor import Tensor, _wrap
 from lamina.random import _rng, default_generator
 
@@ -74,8 +75,7 @@ def _infer_numpy_dtype(data) -> np.dtype:
     return array.dtype
 
 
-# What a list handed to `tensor` may hold besides Python scalars and flat lists of them.
-_TYPED = (list, tuple, Tensor, np.ndarray, np.generic)
+_PYTHON_SCALARS = frozenset((float, int, bool))
 
 
 def _read_sequence(data, typed: list, plain: list):
@@ -86,7 +86,7 @@ def _read_sequence(data, typed: list, plain: list):
     The dtypes of the Tensors, ndarrays and NumPy scalars met go to `typed`; Python scalars
     (flat lists of them whole) go to `plain`, so their dtype is only worked out when needed.
     """
-    if not any(isinstance(item, _TYPED) for item in data):
+    if all(type(item) in _PYTHON_SCALARS for item in data):  # the common case, kept fast
         plain.append(data)
         return data
     items = []
@@ -147,16 +147,18 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         data = _read_sequence(data, typed, plain)
         if numpy_dtype is None and typed:
             numpy_dtype = _sequence_dtype(typed, plain)
+    token = quiet_fp()  # a float16 tensor of 1e30 is inf, silently as in torch
     try:
         if numpy_dtype is None:
             numpy_dtype = _infer_numpy_dtype(data)
-        with np.errstate(all="ignore"):  # a float16 tensor of 1e30 is inf, silently as torch
-            array = np.array(data, dtype=numpy_dtype)
+        array = np.array(data, dtype=numpy_dtype)
     except ValueError as error:
         raise ValueError(
             f"tensor(): could not build a tensor from the given data ({error}). "
             "Hint: nested lists must be rectangular (same length at each level)."
         ) from None
+    finally:
+        restore_fp(token)
     _dtype.from_numpy_dtype(array.dtype)  # TypeError for object, string and complex data
     return _finish(array, requires_grad)
 
