@@ -82,3 +82,43 @@ def compare_with_torch(lamina_fn, torch_fn, *arrays, rtol=None, atol=None, seed=
         assert mine.grad is not None, f"no gradient for input {index}"
         assert_close(mine.grad, reference.grad, rtol=rtol, atol=atol)
     return ours, theirs
+
+
+_DTYPE_PAIRS = {np.dtype(np.float32): (lamina.float32, torch.float32),
+                np.dtype(np.float64): (lamina.float64, torch.float64)}
+
+
+def layer_pair(name, *args, dtype=np.float32, seed=5, **kwargs):
+    """The same nn layer in lamina and torch, with random (non-trivial) parameters copied over."""
+    ours_dtype, theirs_dtype = _DTYPE_PAIRS[np.dtype(dtype)]
+    import lamina.nn
+
+    ours = getattr(lamina.nn, name)(*args, dtype=ours_dtype, **kwargs)
+    theirs = getattr(torch.nn, name)(*args, dtype=theirs_dtype, **kwargs)
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():  # non-trivial affine parameters, so their gradients matter
+        for p in theirs.parameters():
+            p.copy_(torch.from_numpy(rng.standard_normal(p.shape).astype(dtype)))
+    copy_module_weights(theirs, ours)
+    return ours, theirs
+
+
+def layer_step(ours, theirs, array, seed=0):
+    """One forward and backward on both; compare output, every gradient and every buffer."""
+    x = lamina.tensor(array, requires_grad=True)
+    tx = to_torch(x)
+    out, expected = ours(x), theirs(tx)
+    assert_close(out, expected)
+    upstream = np.random.default_rng(seed).standard_normal(out.shape).astype(array.dtype)
+    out.backward(lamina.tensor(upstream))
+    expected.backward(torch.from_numpy(upstream))
+    assert_close(x.grad, tx.grad)
+    # a parameter's gradient sums O(1) terms that largely cancel: float32 rounding of that sum
+    # is about 1e-6 absolute, so give it that much slack (float64 keeps the strict bound)
+    slack = {"atol": 1e-5} if array.dtype == np.float32 else {}
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert p.grad is not None, name
+        assert_close(p.grad, tp.grad, **slack)
+    ours_buffers = dict(ours.named_buffers())
+    for name, tb in theirs.named_buffers():
+        assert_close(ours_buffers[name], tb)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.helpers import assert_close, copy_module_weights, to_torch
+from tests.helpers import assert_close, copy_module_weights, layer_pair, layer_step, to_torch
 
 import lamina
 import lamina.nn as nn
@@ -16,35 +16,10 @@ DTYPES = {np.float32: (lamina.float32, torch.float32), np.float64: (lamina.float
 
 
 def _pair(name, *args, dtype=np.float32, **kwargs):
-    ours = getattr(nn, name)(*args, dtype=DTYPES[dtype][0], **kwargs)
-    theirs = getattr(torch.nn, name)(*args, dtype=DTYPES[dtype][1], **kwargs)
-    rng = np.random.default_rng(7)
-    with torch.no_grad():  # non-trivial affine parameters, so their gradients matter
-        for p in theirs.parameters():
-            p.copy_(torch.from_numpy(rng.standard_normal(p.shape).astype(dtype)))
-    copy_module_weights(theirs, ours)
-    return ours, theirs
+    return layer_pair(name, *args, dtype=dtype, seed=7, **kwargs)
 
 
-def _step(ours, theirs, array, seed=0):
-    """One forward and backward on both; compare output, every gradient and every buffer."""
-    x = lamina.tensor(array, requires_grad=True)
-    tx = to_torch(x)
-    out, expected = ours(x), theirs(tx)
-    assert_close(out, expected)
-    upstream = np.random.default_rng(seed).standard_normal(array.shape).astype(array.dtype)
-    out.backward(lamina.tensor(upstream))
-    expected.backward(torch.from_numpy(upstream))
-    assert_close(x.grad, tx.grad)
-    # a parameter's gradient sums O(1) terms that largely cancel: float32 rounding of that sum
-    # is about 1e-6 absolute, so give it that much slack (float64 keeps the strict bound)
-    slack = {"atol": 1e-5} if array.dtype == np.float32 else {}
-    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        assert p.grad is not None, name
-        assert_close(p.grad, tp.grad, **slack)
-    ours_buffers = dict(ours.named_buffers())
-    for name, tb in theirs.named_buffers():
-        assert_close(ours_buffers[name], tb)
+_step = layer_step
 
 
 def _shape(name, rng_shape):

@@ -8,7 +8,13 @@ import torch
 import torchinfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.helpers import assert_close, compare_with_torch, copy_module_weights, to_torch
+from tests.helpers import (
+    assert_close,
+    compare_with_torch,
+    copy_module_weights,
+    layer_pair,
+    layer_step,
+)
 
 import lamina
 import lamina.nn as nn
@@ -19,35 +25,10 @@ DTYPES = {np.float32: (lamina.float32, torch.float32), np.float64: (lamina.float
 
 
 def _pair(name, *args, dtype=np.float32, **kwargs):
-    """The same layer in lamina and torch, with random (non-trivial) parameters copied over."""
-    ours = getattr(nn, name)(*args, dtype=DTYPES[dtype][0], **kwargs)
-    theirs = getattr(torch.nn, name)(*args, dtype=DTYPES[dtype][1], **kwargs)
-    rng = np.random.default_rng(5)
-    with torch.no_grad():
-        for p in theirs.parameters():
-            p.copy_(torch.from_numpy(rng.standard_normal(p.shape).astype(dtype)))
-    copy_module_weights(theirs, ours)
-    return ours, theirs
+    return layer_pair(name, *args, dtype=dtype, seed=5, **kwargs)
 
 
-def _step(ours, theirs, array, seed=0):
-    """One forward and backward: output, input and parameter gradients, then the buffers."""
-    x = lamina.tensor(array, requires_grad=True)
-    tx = to_torch(x)
-    out, expected = ours(x), theirs(tx)
-    assert_close(out, expected)
-    upstream = np.random.default_rng(seed).standard_normal(out.shape).astype(array.dtype)
-    out.backward(lamina.tensor(upstream))
-    expected.backward(torch.from_numpy(upstream))
-    assert_close(x.grad, tx.grad)
-    # parameter gradients sum many O(1) terms: float32 rounding of that sum is ~1e-6 absolute
-    slack = {"atol": 1e-5} if array.dtype == np.float32 else {}
-    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        assert p.grad is not None, name
-        assert_close(p.grad, tp.grad, **slack)
-    ours_buffers = dict(ours.named_buffers())
-    for name, tb in theirs.named_buffers():
-        assert_close(ours_buffers[name], tb)
+_step = layer_step
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
