@@ -169,6 +169,37 @@ def _from_columns(columns: np.ndarray, g: _Geometry, bias) -> np.ndarray:
     return out
 
 
+def _channels_last_pays(g: _Geometry) -> bool:
+    """Whether a single sample's rows, copied from a channels-last buffer, come in longer
+    contiguous runs (kw*c values, or c with dilation) than its columns (wo, or 1 if strided)."""
+    return (g.kw * g.c if g.dw == 1 else g.c) > (g.wo if g.sw == 1 else 1)
+
+
+def _forward_channels_last(x: np.ndarray, weight: np.ndarray, bias, g: _Geometry) -> np.ndarray:
+    """One sample's ungrouped forward from rows (ho*wo, kh*kw*c) of a channels-last copy of x.
+
+    For inputs with many channels and a small image (the second layer of a small CNN) the
+    rows copy in runs of kw*c values where the columns copy in runs of wo: 16 channels of
+    16x16 build about twice as fast, and the GEMM rows @ (kh*kw*c, o) runs no slower. The
+    result is turned back into (1, o, ho, wo) by the copy that adds the bias.
+    """
+    o = weight.shape[0]
+    buffer = np.zeros((g.rows, g.wp, g.c), dtype=x.dtype)
+    buffer[g.top:g.top + g.h, g.left:g.left + g.w] = x[0].transpose(1, 2, 0)
+    item, line = buffer.itemsize, g.wp * g.c * buffer.itemsize
+    windows = np.ndarray((g.ho, g.wo, g.kh, g.kw, g.c), buffer.dtype, buffer, 0,
+                         (g.sh * line, g.sw * g.c * item, g.dh * line, g.dw * g.c * item, item))
+    rows = windows.reshape(g.ho * g.wo, -1)  # the one copy of the input
+    blocks = weight.transpose(2, 3, 1, 0).reshape(-1, o)  # (kh*kw*c, o), the rows' order
+    product = rows @ blocks
+    out = np.empty((o, g.ho * g.wo), dtype=product.dtype)
+    if bias is None:
+        np.copyto(out, product.T)
+    else:
+        np.add(product.T, bias.reshape(o, 1), out=out)
+    return out.reshape(1, o, g.ho, g.wo)
+
+
 def _per_sample(columns: np.ndarray, g: _Geometry) -> np.ndarray:
     """Columns (k, n*ho*wo) as n strided (k, ho*wo) matrices: no copy, BLAS takes the stride."""
     return columns.reshape(columns.shape[0], g.n, g.ho * g.wo).transpose(1, 0, 2)
@@ -295,6 +326,9 @@ class Convolution(Primitive):
             # builds them again, which is cheaper than keeping the whole batch's columns
             out, columns = _forward_in_chunks(x, weight2, bias, g), None
             saved_input = original_x  # itself, so in-place changes to it are caught
+        elif groups == 1 and _channels_last_pays(g):
+            out, columns = _forward_channels_last(x, weight, bias, g), None
+            saved_input = original_x
         else:
             columns = saved_input = _im2col(x, g)
             out = _from_columns(_weight_times(weight2, columns, groups), g, bias)

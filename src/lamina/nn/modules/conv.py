@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 
 import lamina
+from lamina._ops.conv import Convolution
 from lamina._tensor import Tensor
+from lamina.autograd.function import _NO_CONTEXT
 from lamina.nn import init
 from lamina.nn._functional import conv as F
+from lamina.nn._functional.conv import _padding
 from lamina.nn._functional.pool import pad
 from lamina.nn.modules._errors import expect_dim, expect_ndim
 from lamina.nn.modules.module import Module
@@ -110,6 +113,41 @@ class _Conv(_ConvNd):
                                     self.dilation, self.groups)
         return type(self)._conv(input, self.weight, self.bias, self.stride, self.padding,
                                 self.dilation, self.groups)
+
+    def _array_forward(self, x):
+        """forward on a bare array (Sequential's inference path), through the same primitive.
+
+        Anything the checks in forward and F.conv*d would look at twice (another padding mode,
+        mismatched dtypes or channels, a kernel larger than the padded input, odd arguments)
+        goes to the normal path, which computes it or raises the layer's error.
+        """
+        weight, bias, groups = self.weight._array, self.bias, self.groups
+        bias = None if bias is None else bias._array
+        spatial = weight.ndim - 2
+        if (self.padding_mode != "zeros" or x.dtype != weight.dtype
+                or x.ndim not in (spatial + 1, spatial + 2) or type(groups) is not int
+                or groups < 1 or x.shape[-spatial - 1] != weight.shape[1] * groups
+                or weight.shape[0] % groups or 0 in x.shape
+                or (bias is not None and (bias.dtype != weight.dtype
+                                          or bias.shape != weight.shape[:1]))):
+            return NotImplemented
+        stride, dilation = self.stride, self.dilation
+        if (type(stride) is not tuple or type(dilation) is not tuple
+                or len(stride) != spatial or len(dilation) != spatial
+                or min(stride) < 1 or min(dilation) < 1):
+            return NotImplemented
+        try:
+            pads = _padding("", self.padding, weight.shape[2:], dilation, stride, spatial)
+        except (RuntimeError, TypeError, ValueError):
+            return NotImplemented
+        if spatial == 1:
+            stride, dilation = (1,) + stride, (1,) + dilation
+        sizes = ((1,) + x.shape[-1:]) if spatial == 1 else x.shape[-2:]
+        kernel = ((1,) + weight.shape[2:]) if spatial == 1 else weight.shape[2:]
+        if (sizes[0] + pads[0] + pads[1] < dilation[0] * (kernel[0] - 1) + 1
+                or sizes[1] + pads[2] + pads[3] < dilation[1] * (kernel[1] - 1) + 1):
+            return NotImplemented
+        return Convolution.forward(_NO_CONTEXT, x, weight, bias, stride, pads, dilation, groups)
 
 
 class Conv1d(_Conv):

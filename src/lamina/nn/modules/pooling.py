@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from lamina._ops import pool as _pool
 from lamina._tensor import Tensor
+from lamina.autograd.function import _NO_CONTEXT
 from lamina.nn._functional import pool as F
 from lamina.nn.modules._errors import expect_ndim
 from lamina.nn.modules.module import Module
@@ -50,6 +52,35 @@ class MaxPool2d(_MaxPoolNd):
         expect_ndim(self, input, (3, 4), hint=_HINTS[2])
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)
+
+    def _array_forward(self, x):
+        """forward on a bare array (Sequential's inference path), through the same primitive;
+        indices, empty input and arguments F.max_pool2d would reject take the normal path."""
+        if self.return_indices or x.ndim not in (3, 4) or 0 in x.shape or x.dtype.kind != "f":
+            return NotImplemented
+        kernel, stride = _int_pair(self.kernel_size), _int_pair(self.stride)
+        padding, dilation = _int_pair(self.padding), _int_pair(self.dilation)
+        if None in (kernel, stride, padding, dilation) or min(kernel + stride + dilation) < 1 \
+                or any(p < 0 or p > (d * (k - 1) + 1) // 2
+                       for p, k, d in zip(padding, kernel, dilation)):
+            return NotImplemented
+        out = tuple(_pool.pool_output_size(n, k, s, p, d, self.ceil_mode)
+                    for n, k, s, p, d in zip(x.shape[-2:], kernel, stride, padding, dilation))
+        if min(out) <= 0:
+            return NotImplemented
+        return _pool.MaxPool.forward(_NO_CONTEXT, x, kernel, stride, padding, dilation, out, 2,
+                                     False)
+
+
+def _int_pair(value):
+    """An int or one or two ints as a pair, as F.max_pool2d reads them; None for anything
+    else (which the normal path then reports)."""
+    if type(value) is int:
+        return value, value
+    if type(value) in (tuple, list) and len(value) in (1, 2) and all(
+            type(v) is int for v in value):
+        return tuple(value) * (3 - len(value))
+    return None
 
 
 class AvgPool1d(Module):
