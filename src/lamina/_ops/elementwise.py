@@ -11,10 +11,12 @@ import builtins
 import numpy as np
 
 from lamina._ops import _promote
-from lamina._ops._promote import binary, floating
+from lamina._ops._promote import _PLAIN_SCALARS, binary, floating
 from lamina._ops._promote import broadcast_error as _broadcast_error
-from lamina._tensor import Tensor
-from lamina.autograd.function import Primitive
+from lamina._quiet import quiet_fp, restore_fp
+from lamina._tensor import Tensor, _wrap
+from lamina.autograd.function import Primitive, dispatch_hook
+from lamina.autograd.grad_mode import _enabled
 
 
 def _binary(function, op_name, a, b, *args):
@@ -24,8 +26,65 @@ def _binary(function, op_name, a, b, *args):
         raise _broadcast_error(op_name, a, b, error) from None
 
 
+def _untracked(ufunc, input, other):
+    """`ufunc` on the arrays of a float tensor and a same-dtype tensor or a Python number, when
+    nothing needs promoting, recording or tracing; None otherwise (the caller then takes the
+    normal path). The operators' shortcut: it skips ~1 us of dispatch on small tensors, and
+    computes what the primitive's forward computes (`a + b`, `a * b`, ...)."""
+    if type(input) is not Tensor or dispatch_hook[0] is not None:
+        return None
+    a = input._array
+    if type(other) is Tensor:
+        b = other._array
+        if (a.dtype != b.dtype or a.dtype.kind != "f"
+                or ((input._requires_grad or other._requires_grad) and _enabled[0])):
+            return None
+    elif type(other) in _PLAIN_SCALARS and a.dtype.kind == "f" and not (
+            input._requires_grad and _enabled[0]):
+        b = other
+    else:
+        return None
+    token = quiet_fp()
+    try:
+        out = ufunc(a, b)
+    except ValueError:
+        return None  # shapes that do not broadcast: the normal path says so in torch's terms
+    finally:
+        restore_fp(token)
+    return _wrap(out if type(out) is np.ndarray else np.asarray(out))
+
+
+def zero_of(dtype: np.dtype) -> np.ndarray:
+    """A shared read-only 0-d zero of `dtype`. As an operand it costs NumPy half what a
+    Python 0 does (no scalar conversion per call): `np.maximum(a, zero_of(a.dtype))`."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+        zero.flags.writeable = False
+    return zero
+
+
+_ZEROS: dict = {}
+for _code in "?bBhHiIlLqQefd":  # every dtype lamina has: hot paths index _ZEROS directly
+    zero_of(np.dtype(_code))
+
+
+def _untracked_unary(function, input):
+    """`function(array)` for a float tensor when nothing is recorded or traced, else None: the
+    shortcut of `_untracked` for one-argument ops, `function` being what forward computes."""
+    if (type(input) is not Tensor or dispatch_hook[0] is not None
+            or (input._requires_grad and _enabled[0]) or input._array.dtype.kind != "f"):
+        return None
+    token = quiet_fp()
+    try:
+        out = function(input._array)
+    finally:
+        restore_fp(token)
+    return _wrap(out if type(out) is np.ndarray else np.asarray(out))
+
+
 def _zero(grad):
-    return np.zeros((), dtype=grad.dtype)
+    return zero_of(grad.dtype)
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -143,6 +202,8 @@ def _scaled(value, alpha):
 
 # add, sub, mul and div run on every operator: their bodies are inlined rather than shared
 def add(input, other, *, alpha=1, out=None):
+    if alpha == 1 and (result := _untracked(np.add, input, other)) is not None:
+        return result
     a, b = binary(input, other)
     if alpha != 1:
         b = _scaled(b, alpha)
@@ -164,6 +225,8 @@ def sub(input, other, *, alpha=1, out=None):
             f"{_promote.shapes_text(input, other)}). Hint: use `^` or logical_xor() for masks, "
             "or convert with .int()/.float() first."
         )
+    if alpha == 1 and (result := _untracked(np.subtract, input, other)) is not None:
+        return result
     a, b = binary(input, other)
     if alpha != 1:
         b = _scaled(b, alpha)
@@ -185,6 +248,8 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    if (result := _untracked(np.multiply, input, other)) is not None:
+        return result
     a, b = binary(input, other)
     try:
         return Mul.apply(a, b)
@@ -194,6 +259,8 @@ def mul(input, other, *, out=None):
 
 def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
+        if (result := _untracked(np.true_divide, input, other)) is not None:
+            return result
         a, b = binary(input, other, floating=True)
         try:
             return Div.apply(a, b)
@@ -338,19 +405,26 @@ class Sigmoid(Primitive):
         return grad * out * (1 - out)
 
 
+def relu_array(a: np.ndarray) -> np.ndarray:
+    """max(a, 0), NaN and -0.0 kept as torch keeps them: clip_array(a, 0, None) for relu,
+    which is on every layer's path."""
+    if a.size < _LARGE or a.dtype.kind != "f":
+        zero = _ZEROS.get(a.dtype)
+        return np.maximum(zero_of(a.dtype) if zero is None else zero, a)
+    return np.clip(a, 0, np.inf)
+
+
 class Relu(Primitive):
     @staticmethod
     def forward(ctx, a):
-        # inlined clip_array(a, 0, None): relu is on every layer's path
-        out = np.maximum(a, 0) if a.size < _LARGE or a.dtype.kind != "f" else np.clip(
-            a, 0, np.inf)
+        out = relu_array(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return grad * (out > zero_of(out.dtype))
 
 
 class Flat(Primitive):
@@ -420,6 +494,8 @@ def square(input):
 
 
 def relu(input):
+    if (result := _untracked_unary(relu_array, input)) is not None:
+        return result
     if input._array.dtype.kind == "b":
         raise RuntimeError("relu: not implemented for bool tensors. Hint: use .float() first.")
     return Relu.apply(input)

@@ -36,8 +36,10 @@ def clip_array(a, low, high, out=None):
         # np.clip's fused loop is 2-3x faster than maximum then minimum on large arrays
         return np.clip(a, -np.inf if low is None else low, np.inf if high is None else high,
                        out=out)
-    result = a if low is None else np.maximum(a, low, out=out)
-    return result if high is None else np.minimum(result, high, out=out)
+    # bound first: where a value equals the bound NumPy returns the second operand, so
+    # -0.0 clamped at 0 stays -0.0, as in torch
+    result = a if low is None else np.maximum(low, a, out=out)
+    return result if high is None else np.minimum(high, result, out=out)
 
 
 class Clamp(Primitive):

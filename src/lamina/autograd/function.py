@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from lamina._quiet import quiet_fp, restore_fp
-from lamina._tensor import Tensor, _wrap
+from lamina._tensor import Tensor, _new, _wrap
 from lamina.autograd.engine import sum_to_shape
 from lamina.autograd.grad_mode import _enabled, no_grad
 
@@ -57,7 +57,7 @@ class Node:
 
     __slots__ = ("function", "edges", "needs_input_grad", "output_meta", "__dict__")
 
-    # Rarely set; kept out of __init__ so recording a node stays cheap.
+    # Rarely set: class-level defaults, so recording a node stays cheap.
     _saved = None
     _saved_versions = ()
     _freed = False
@@ -66,12 +66,8 @@ class Node:
     grad_fn_name = None  # a forward may name its node per call: `ctx.grad_fn_name = "MmBackward0"`
     retained = None  # output index -> non-leaf Tensor that called retain_grad()
     hooks = None  # output index -> list of tensor hooks registered on that output
-
-    def __init__(self, function, edges, needs_input_grad):
-        self.function = function
-        self.edges = edges
-        self.needs_input_grad = needs_input_grad
-        self.output_meta = ()
+    # `_record` makes nodes without calling __init__ and sets function, edges,
+    # needs_input_grad, then output_meta (a (shape, dtype) per output) once forward has run.
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
@@ -404,19 +400,24 @@ class _UserContext:
 
 
 def _record(cls, args, kwargs):
-    """Run `cls` and record a graph node: one edge per argument, outputs pointing at it."""
+    """Run `cls` and record a graph node: one edge per argument, outputs pointing at it.
+
+    Every op with a gradient to carry comes through here: the common case (a primitive with
+    one array out) is kept flat, without helper calls.
+    """
     edges = []
     needs = []
     values = []
     for a in args:
         if isinstance(a, Tensor):
-            values.append(a._array)
+            array = a._array
+            values.append(array)
             if a._requires_grad:
                 if a._view_version is not None and a._view_version != a._vc[1]:
                     raise _stale_view_error(cls, a)
                 grad_fn = a.grad_fn
                 edges.append((grad_fn, a._out_index, a if grad_fn is None else None,
-                              a._array.shape, a._array.dtype))
+                              array.shape, array.dtype))
                 needs.append(True)
                 continue
             edges.append(None)
@@ -424,11 +425,13 @@ def _record(cls, args, kwargs):
             values.append(a)
             edges.append(())  # not a tensor: left out of next_functions
         needs.append(False)
-    node = (_NODE_TYPES.get(cls) or _node_type(cls))(cls, edges, tuple(needs))
+    node = _new(_NODE_TYPES.get(cls) or _node_type(cls))
+    node.function, node.edges, node.needs_input_grad = cls, edges, tuple(needs)
     if cls._on_arrays:
         out = cls.forward(node, *values, **kwargs)
-        if node.grad_fn_name is not None:
-            node.__class__ = _node_type(cls, node.grad_fn_name)
+        name = node.grad_fn_name
+        if name is not None:
+            node.__class__ = _NAMED_TYPES.get(name) or _node_type(cls, name)
         if type(out) is np.ndarray:  # the common case: one array out
             t = _wrap(out)
             if cls.is_view:
@@ -438,9 +441,23 @@ def _record(cls, args, kwargs):
                 t._requires_grad = True
                 t.grad_fn = node
             node.output_meta = ((out.shape, out.dtype),)
-            if node._saved:
-                node._record_versions(args, (t,))
+            saved = node._saved
+            if saved:
+                # the version of each saved array's tensor, checked when backward reads it
+                records = []
+                for value in saved:
+                    if type(value) is not np.ndarray:
+                        continue
+                    for a in args:
+                        if isinstance(a, Tensor) and a._array is value:
+                            records.append((value.shape, a._vc, a._vc[0]))
+                            break
+                    else:
+                        if value is out:
+                            records.append((out.shape, t._vc, t._vc[0]))
+                node._saved_versions = records
             return t
+        node.output_meta = ()
     else:
         with no_grad():
             out = cls.forward(node, *args, **kwargs)
