@@ -128,3 +128,17 @@ def test_clamp_keeps_signed_zeros_and_nan_like_torch(bounds):
     theirs = torch.tensor(a).clamp(**bounds).numpy()
     np.testing.assert_array_equal(ours, theirs)
     assert np.array_equal(np.signbit(ours), np.signbit(theirs))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sigmoid_shortcut_equals_recorded_path_and_torch(dtype):
+    a = np.concatenate([np.random.default_rng(1).standard_normal(20) * 10,
+                        [-1e4, -100.0, -88.5, 0.0, -0.0, 88.5, 1e4, np.inf, -np.inf]])
+    a = a.astype(dtype)
+    fast = lamina.tensor(a).sigmoid()
+    recorded = lamina.tensor(a, requires_grad=True).sigmoid()
+    assert fast.dtype == recorded.dtype == lamina.tensor(a).dtype
+    np.testing.assert_array_equal(fast.numpy(), recorded.detach().numpy())
+    np.testing.assert_allclose(fast.numpy(), torch.tensor(a).sigmoid().numpy(),
+                               rtol=1e-3 if dtype == np.float16 else 1e-6, atol=1e-7)
+    assert lamina.tensor(np.array(0.5, dtype)).sigmoid().shape == ()

@@ -67,6 +67,9 @@ def zero_of(dtype: np.dtype) -> np.ndarray:
 _ZEROS: dict = {}
 for _code in "?bBhHiIlLqQefd":  # every dtype lamina has: hot paths index _ZEROS directly
     zero_of(np.dtype(_code))
+_ONES = {np.dtype(code): np.ones((), code) for code in "fd"}  # read-only, as the zeros
+for _one in _ONES.values():
+    _one.flags.writeable = False
 
 
 def _untracked_unary(function, input):
@@ -381,21 +384,28 @@ Abs = _unary("Abs", np.abs, np.sign)
 Reciprocal = _unary("Reciprocal", np.reciprocal, lambda out: -out * out, save="output")
 
 
+def sigmoid_array(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)) in one buffer: four ufunc calls, the fewest for small inputs.
+
+    For a below -88 (float32) exp overflows to inf and the result is exactly 0, as in torch;
+    ops run with NumPy's floating-point warnings off (lamina._quiet). Half precision is
+    computed in float32 (as torch does).
+    """
+    work = a.astype(np.float32) if a.dtype.char == "e" else a
+    e = np.negative(work)
+    if type(e) is not np.ndarray:  # 0-d input gives a NumPy scalar
+        e = np.array(e)
+    np.exp(e, out=e)
+    one = _ONES.get(e.dtype)
+    np.add(e, 1 if one is None else one, out=e)
+    np.reciprocal(e, out=e)
+    return e.astype(a.dtype) if work is not a else e
+
+
 class Sigmoid(Primitive):
     @staticmethod
     def forward(ctx, a):
-        # 1 / (1 + exp(-a)) in one buffer: three ufunc calls, the fewest for small inputs.
-        # For a below -88 (float32) exp overflows to inf and the result is exactly 0, as in
-        # torch; ops run with NumPy's floating-point warnings off (lamina._quiet).
-        # Half precision is computed in float32 (as torch does).
-        work = a.astype(np.float32) if a.dtype.char == "e" else a
-        e = np.exp(np.negative(work))
-        if type(e) is not np.ndarray:  # 0-d input gives a NumPy scalar
-            e = np.array(e)
-        e += 1
-        out = np.reciprocal(e, out=e)
-        if work is not a:
-            out = out.astype(a.dtype)
+        out = sigmoid_array(a)
         ctx.save_for_backward(out)
         return out
 
@@ -472,6 +482,8 @@ def tanh(input):
 
 
 def sigmoid(input):
+    if (result := _untracked_unary(sigmoid_array, input)) is not None:
+        return result
     return Sigmoid.apply(floating(input))
 
 

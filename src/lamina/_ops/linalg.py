@@ -120,6 +120,15 @@ def dot(input, other):
     return matmul(input, other)
 
 
+def linear_array(x, weight, bias):
+    """x @ weight.T + bias on arrays (bias may be None): Linear's forward, and nn.Linear's on
+    Sequential's inference path."""
+    out = np.dot(x, weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
+    if bias is not None:
+        out += bias
+    return out
+
+
 class Linear(Primitive):
     """y = x @ W.T + b with x of shape (*, in), W (out, in), b (out,) or None."""
 
@@ -128,10 +137,7 @@ class Linear(Primitive):
         ctx.save_for_backward(x, weight)
         if ctx.needs_input_grad:
             ctx.grad_fn_name = _linear_node_name(x, bias is not None)
-        out = _product(x, weight.T)
-        if bias is not None:
-            out += bias
-        return out
+        return linear_array(x, weight, bias)
 
     @staticmethod
     def backward(ctx, grad):

@@ -23,8 +23,9 @@ def shift_by_max(array: np.ndarray, axis) -> np.ndarray:
 
     A row with no finite maximum (all -inf, or any +inf) becomes nan, as it does in torch.
     """
-    # asarray: for a 0-d input the difference would be a NumPy scalar
-    return np.asarray(array - array.max(axis, keepdims=True))
+    # asarray: for a 0-d input the difference would be a NumPy scalar. The ufuncs' reduce
+    # directly: `array.max` adds ~0.4 us of Python wrapper, a third of a small row's softmax
+    return np.asarray(array - np.maximum.reduce(array, axis, keepdims=True))
 
 
 class Softmax(Primitive):
@@ -38,7 +39,7 @@ class Softmax(Primitive):
             return a.copy()
         out = shift_by_max(widen(a), axis)
         np.exp(out, out=out)
-        out /= out.sum(axis, keepdims=True)
+        out /= np.add.reduce(out, axis, keepdims=True)
         out = out.astype(a.dtype, copy=False)
         ctx.axis = axis
         ctx.save_for_backward(out)
@@ -51,7 +52,7 @@ class Softmax(Primitive):
             return grad, None
         dtype = out.dtype
         out, grad = widen(out), widen(grad)
-        result = grad - np.sum(grad * out, axis=ctx.axis, keepdims=True)
+        result = grad - np.add.reduce(grad * out, ctx.axis, keepdims=True)
         result *= out
         return result.astype(dtype, copy=False), None
 
@@ -66,7 +67,7 @@ class LogSoftmax(Primitive):
             ctx.save_for_backward(a)
             return a.copy()
         out = shift_by_max(widen(a), axis)
-        out -= np.log(np.exp(out).sum(axis, keepdims=True))
+        out -= np.log(np.add.reduce(np.exp(out), axis, keepdims=True))
         out = out.astype(a.dtype, copy=False)
         ctx.axis = axis
         ctx.save_for_backward(out)
@@ -80,7 +81,7 @@ class LogSoftmax(Primitive):
         dtype = out.dtype
         out, grad = widen(out), widen(grad)
         result = np.exp(out)
-        result *= -np.sum(grad, axis=ctx.axis, keepdims=True)
+        result *= -np.add.reduce(grad, ctx.axis, keepdims=True)
         result += grad
         return result.astype(dtype, copy=False), None
 

@@ -216,7 +216,7 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
     def _array_forward(self, x):
-        return _elementwise.Sigmoid.forward(_NO_CONTEXT, x)
+        return _elementwise.sigmoid_array(x)
 
 
 class Tanh(Module):

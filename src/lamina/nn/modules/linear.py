@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 import lamina
-from lamina._ops.linalg import Linear as _LinearPrimitive
+from lamina._ops.linalg import linear_array
 from lamina._tensor import Tensor
-from lamina.autograd.function import _NO_CONTEXT
 from lamina.nn import init
 from lamina.nn._functional import linear as F
 from lamina.nn.modules._errors import ShapeError, expect_last_dim
@@ -63,8 +62,7 @@ class Linear(Module):
         weight, bias = self.weight._array, self.bias
         if x.dtype != weight.dtype or not x.ndim or x.shape[-1] != weight.shape[1]:
             return NotImplemented
-        return _LinearPrimitive.forward(_NO_CONTEXT, x, weight,
-                                        None if bias is None else bias._array)
+        return linear_array(x, weight, None if bias is None else bias._array)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
