@@ -5,7 +5,8 @@ Models (../shared/seeds): the 2-20-12-1 sigmoid MLP, the 784-128-64-10 softmax M
 3x32x32 (conv-relu-pool twice, flatten, linear, softmax) and the BatchNorm/Dropout MLP. Each
 lamina model starts from the torch model's weights; inference runs in eval mode under no_grad,
 training in train mode. Targets: batch-1 inference at most 0.3 of torch's time, the rest at
-most 1.0.
+most 1.0. For the MLPs a last row times the same inference written by hand in NumPy against
+torch: the floor any NumPy library can reach (its "lamina" column is that NumPy code).
 """
 
 from __future__ import annotations
@@ -98,6 +99,62 @@ def training_case(name, batch=64):
     return Case(f"{name} training step, batch {batch}", ours, theirs)
 
 
+def numpy_steps(reference):
+    """The eval-mode MLP written by hand in NumPy, from the torch model's weights: the fewest
+    NumPy calls per layer (in place where possible, batch norm folded into one scale and shift).
+    No library on NumPy can be faster than this; it shows where the batch-1 floor is."""
+    steps = []
+    for layer in reference:
+        kind = type(layer).__name__
+        if kind == "Linear":
+            weight_t = layer.weight.detach().numpy().T.copy()
+            bias = layer.bias.detach().numpy().copy()
+            steps.append(lambda h, w=weight_t, b=bias: np.add(np.dot(h, w), b))
+        elif kind == "BatchNorm1d":
+            scale = (layer.weight / torch.sqrt(layer.running_var + layer.eps)).detach().numpy()
+            shift = (layer.bias - layer.running_mean * torch.tensor(scale)).detach().numpy()
+            steps.append(lambda h, a=scale, b=shift: np.add(np.multiply(h, a, out=h), b, out=h))
+        elif kind == "ReLU":
+            steps.append(lambda h: np.maximum(h, 0, out=h))
+        elif kind == "Sigmoid":
+            steps.append(lambda h: np.reciprocal(np.add(np.exp(np.negative(h, out=h), out=h), 1,
+                                                        out=h), out=h))
+        elif kind == "Softmax":
+            def softmax(h):
+                h = np.exp(h - h.max(1, keepdims=True))
+                return np.divide(h, h.sum(1, keepdims=True), out=h)
+            steps.append(softmax)
+        elif kind != "Dropout":
+            raise ValueError(f"no NumPy form for {kind}")
+    return steps
+
+
+def numpy_floor_case(name, batch=1):
+    _, reference = pair(name)
+    reference.eval()
+    steps = numpy_steps(reference)
+    x = rng.standard_normal((batch,) + INPUTS[name]).astype(np.float32)
+    x_theirs = torch.tensor(x)
+    expected = reference(x_theirs).detach().numpy()
+
+    def by_hand():
+        h = x
+        for step in steps:
+            h = step(h)
+        return h
+
+    np.testing.assert_allclose(by_hand(), expected, rtol=1e-4, atol=1e-6)
+
+    def theirs():
+        with torch.no_grad():
+            return reference(x_theirs)
+
+    # the "lamina" column of this row is NumPy by hand, not lamina
+    return Case(f"{name} inference, batch {batch}: NumPy by hand (floor)", by_hand, theirs)
+
+
 CASES = []
 for _name in INPUTS:
     CASES += [inference_case(_name, 1), inference_case(_name, 256), training_case(_name)]
+    if _name != "CNN 3x32x32":
+        CASES.append(numpy_floor_case(_name))
