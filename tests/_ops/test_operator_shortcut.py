@@ -1,6 +1,7 @@
-"""The operators' shortcut (`_ops.elementwise._untracked`): when nothing is recorded, `+ - * /`
-and relu skip the dispatch machinery. It must give what the recorded path gives, bit for bit,
-and step aside for everything it does not handle (promotion, recording, tracing, errors)."""
+"""The operators' shortcut (`_ops.elementwise._direct`): `+ - * /`, relu and sigmoid on float
+tensors skip promotion and dispatch, computing at once or recording at once. It must give what
+the general path gives, bit for bit, record the same graph, and step aside for everything it
+does not handle (promotion, tracing, errors)."""
 
 from __future__ import annotations
 
@@ -142,3 +143,26 @@ def test_sigmoid_shortcut_equals_recorded_path_and_torch(dtype):
     np.testing.assert_allclose(fast.numpy(), torch.tensor(a).sigmoid().numpy(),
                                rtol=1e-3 if dtype == np.float16 else 1e-6, atol=1e-7)
     assert lamina.tensor(np.array(0.5, dtype)).sigmoid().shape == ()
+
+
+@pytest.mark.parametrize("op", OPERATORS)
+def test_recorded_shortcut_gives_torchs_gradients(op):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((3, 4)).astype(np.float32), rng.uniform(1, 2, 4).astype(np.float32)
+    x, y = lamina.tensor(a, requires_grad=True), lamina.tensor(b, requires_grad=True)
+    tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out, expected = op(x, y).relu().sigmoid() * 2.5, op(tx, ty).relu().sigmoid() * 2.5
+    assert type(out.grad_fn).__name__ == type(expected.grad_fn).__name__
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_recorded_shortcut_still_detects_in_place_changes():
+    w = lamina.randn(3, requires_grad=True)
+    h = w * 2
+    out = h * h  # saves h
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
