@@ -166,3 +166,13 @@ def test_recorded_shortcut_still_detects_in_place_changes():
     h.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+def test_relu_raises_no_floating_point_flags_without_the_warning_switch():
+    # relu's shortcut runs without lamina._quiet: np.maximum/np.clip must stay silent on nan
+    for size in (5, elementwise._LARGE + 5):
+        a = np.full(size, np.nan, np.float32)
+        a[:2] = [np.inf, -np.inf]
+        with np.errstate(all="raise"):
+            out = lamina.tensor(a).relu().numpy()
+        assert np.isnan(out[2:]).all() and out[0] == np.inf and out[1] == 0

@@ -79,13 +79,18 @@ for _one in _ONES.values():
     _one.flags.writeable = False
 
 
-def _direct_unary(primitive, function, input):
+def _direct_unary(primitive, function, input, flags=True):
     """`_direct` for one-argument ops on a float tensor: `function(array)` (what the
     primitive's forward computes) when nothing is recorded, else the primitive's node
-    recorded at once; None when traced or not floating point."""
+    recorded at once; None when traced or not floating point. `flags=False` declares that
+    `function` raises no floating-point flags (max and clip do not, even for nan), so
+    NumPy's warnings need no switching off around it (~0.17 us)."""
     if (type(input) is not Tensor or dispatch_hook[0] is not None
             or input._array.dtype.kind != "f"):
         return None
+    if not flags and not (input._requires_grad and _enabled[0]):
+        out = function(input._array)
+        return _wrap(out if type(out) is np.ndarray else np.asarray(out))
     token = quiet_fp()
     try:
         if input._requires_grad and _enabled[0]:
@@ -516,7 +521,7 @@ def square(input):
 
 
 def relu(input):
-    if (result := _direct_unary(Relu, relu_array, input)) is not None:
+    if (result := _direct_unary(Relu, relu_array, input, False)) is not None:
         return result
     if input._array.dtype.kind == "b":
         raise RuntimeError("relu: not implemented for bool tensors. Hint: use .float() first.")
