@@ -138,3 +138,22 @@ def test_inference_path_raises_what_the_normal_path_raises(bad):
     with lamina.no_grad(), pytest.raises(type(recorded.value)) as fast:
         bad()
     assert str(fast.value) == str(recorded.value)
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)],
+                         ids=str)
+def test_max_pool_over_several_chunks_of_the_batch_matches_torch(kwargs):
+    # 40 samples of 8x32x32 span several of the pooling's chunks; rounded values make ties,
+    # and one NaN sits in a later chunk
+    array = np.round(RNG.standard_normal((40, 8, 32, 32)), 1).astype(np.float32)
+    array[21, 3, 5, 7] = np.nan
+    x = lamina.tensor(array, requires_grad=True)
+    tx = torch.from_numpy(array.copy()).requires_grad_()
+    out, index = nn.MaxPool2d(return_indices=True, **kwargs)(x)
+    expected, expected_index = torch.nn.MaxPool2d(return_indices=True, **kwargs)(tx)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(index.numpy(), expected_index.numpy())
+    upstream = RNG.standard_normal(out.shape).astype(np.float32)
+    out.backward(lamina.tensor(upstream))
+    expected.backward(torch.from_numpy(upstream))
+    assert_close(x.grad, tx.grad)

@@ -219,15 +219,18 @@ def _forward_channels_last(x: np.ndarray, weight: np.ndarray, bias, g: _Geometry
 
 
 def _weight_gradient_channels_last(x: np.ndarray, grad: np.ndarray, g: _Geometry) -> np.ndarray:
-    """dW (o, c, kh, kw) = rows.T @ grad rows, both rebuilt CHUNK_BYTES at a time as in the
-    forward (grad (n, o, ho, wo) turned into rows (m*ho*wo, o) a chunk at a time too)."""
+    """dW (o, c, kh, kw) from rows rebuilt CHUNK_BYTES at a time as in the forward: one GEMM
+    per sample, grad (o, ho*wo) @ rows (ho*wo, kh*kw*c), reading grad in place (as fast as
+    one GEMM per chunk on grad rows, without transposing grad)."""
     step = _chunk_size(g, x.itemsize)
+    grad3 = grad.reshape(g.n, -1, g.ho * g.wo)
     total = None
     for start in range(0, g.n, step):
-        product = _rows(x[start:start + step], g).T @ _to_rows(grad[start:start + step])
+        rows = _rows(x[start:start + step], g).reshape(-1, g.ho * g.wo, g.kh * g.kw * g.c)
+        product = np.matmul(grad3[start:start + step], rows).sum(axis=0)
         total = product if total is None else total + product
-    # (kh*kw*c, o) in the rows' order -> (o, c, kh, kw)
-    return total.reshape(g.kh, g.kw, g.c, -1).transpose(3, 2, 0, 1)
+    # (o, kh*kw*c) in the rows' order -> (o, c, kh, kw)
+    return total.reshape(-1, g.kh, g.kw, g.c).transpose(0, 3, 1, 2)
 
 
 def _input_gradient_wide(weight: np.ndarray, grad: np.ndarray, g: _Geometry) -> np.ndarray:

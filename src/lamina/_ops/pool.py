@@ -64,24 +64,42 @@ class _Windows:
         return buffer[:, :, top:top + h, left:left + w]
 
 
-def _max_and_index(views: list):
-    """The elementwise max over views and the index of the first view holding it (torch's
-    tie rule). A NaN wins, and among NaNs the last one, as in torch's kernel."""
-    best = views[0].copy()
+def _max_and_index(views: list, best: np.ndarray, index: np.ndarray) -> None:
+    """The elementwise max over views into best, and the index of the first view holding it
+    into index (torch's tie rule). A NaN wins, and among NaNs the last one, as in torch."""
+    np.copyto(best, views[0])
     for view in views[1:]:
         np.maximum(best, view, out=best)
     # the first offset holding the max = how many offsets come before any match; counting
     # with boolean ufuncs is several times faster than masked writes (np.copyto(where=))
     not_found = np.not_equal(views[0], best)
-    index = not_found.astype(np.uint8 if len(views) < 256 else np.int32)
+    np.copyto(index, not_found)
     hit = np.empty(best.shape, dtype=bool)
     for view in views[1:-1]:
         np.equal(view, best, out=hit)
         np.greater(not_found, hit, out=not_found)  # still unmatched: not_found and not hit
         index += not_found
     if np.isnan(best).any():  # rare: NaN never compares equal, so redo it the slow way
-        return _argmax(views, with_nan=True)
-    return best, index
+        _argmax(views, best, index, with_nan=True)
+
+
+def _index_dtype(windows: _Windows):
+    return np.uint8 if windows.kernel[0] * windows.kernel[1] < 256 else np.int32
+
+
+# Max pooling with indices makes about a dozen passes over the input's windows, and its
+# gradient four or more over the input's size: a few samples at a time (about this many bytes
+# of input) they stay in cache between passes. At batch 64 the seeds' CNN's layers read
+# 4 MB and 2 MB, which otherwise come from memory on every pass.
+POOL_CHUNK_BYTES = 1 << 19
+
+
+def _sample_chunks(windows: _Windows, itemsize: int):
+    """Slices of the batch holding about POOL_CHUNK_BYTES of (padded) input each."""
+    n = windows.shape[0]
+    per_sample = windows.shape[1] * windows.size[0] * windows.size[1] * itemsize
+    step = max(1, POOL_CHUNK_BYTES // per_sample)
+    return [slice(start, start + step) for start in range(0, n, step)]
 
 
 def _max_separably(buffer: np.ndarray, windows: _Windows) -> np.ndarray:
@@ -103,11 +121,11 @@ def _max_separably(buffer: np.ndarray, windows: _Windows) -> np.ndarray:
     return out
 
 
-def _argmax(views: list, with_nan: bool):
-    """The elementwise max over views and the index of the first view holding it, in one
-    sweep; with_nan makes a NaN win, as in torch's kernel."""
-    best = views[0].copy()
-    index = np.zeros(best.shape, dtype=np.uint8 if len(views) < 256 else np.int32)
+def _argmax(views: list, best: np.ndarray, index: np.ndarray, with_nan: bool) -> None:
+    """The elementwise max over views into best and the index of the first view holding it
+    into index, in one sweep; with_nan makes a NaN win, as in torch's kernel."""
+    np.copyto(best, views[0])
+    index[...] = 0
     take = np.empty(best.shape, dtype=bool)
     nan = np.empty(best.shape, dtype=bool) if with_nan else None
     for o, view in enumerate(views[1:], 1):
@@ -116,7 +134,6 @@ def _argmax(views: list, with_nan: bool):
             take |= np.isnan(view, out=nan)
         np.copyto(best, view, where=take)
         np.copyto(index, o, where=take)
-    return best, index
 
 
 def _to_2d(x: np.ndarray, spatial: int):
@@ -141,7 +158,10 @@ class MaxPool(Primitive):
         buffer = windows.buffer(x, lowest, x.dtype)
         need_index = return_indices or bool(ctx.needs_input_grad)
         if need_index:
-            out, index = _max_and_index(windows.views(buffer))
+            out = np.empty(x.shape[:2] + tuple(out_size), dtype=x.dtype)
+            index = np.empty(out.shape, dtype=_index_dtype(windows))
+            for part in _sample_chunks(windows, x.itemsize):
+                _max_and_index(windows.views(buffer[part]), out[part], index[part])
         else:
             out = _max_separably(buffer, windows)
         if ctx.needs_input_grad:
@@ -160,14 +180,15 @@ class MaxPool(Primitive):
         # when the windows tile the input every element is written below: no zero fill
         buffer = np.empty(windows.shape, grad.dtype) if windows.tiling() else \
             windows.buffer(None, 0, grad.dtype)
-        chosen = np.empty(index.shape, dtype=bool)
         overlapping = windows.overlapping()
-        for o, view in enumerate(windows.views(buffer)):
-            np.equal(index, o, out=chosen)
-            if overlapping:
-                view += grad * chosen
-            else:  # disjoint windows: write straight into the gradient
-                np.multiply(grad, chosen, out=view)
+        for part in _sample_chunks(windows, grad.itemsize):
+            chosen = np.empty(index[part].shape, dtype=bool)
+            for o, view in enumerate(windows.views(buffer[part])):
+                np.equal(index[part], o, out=chosen)
+                if overlapping:
+                    view += grad[part] * chosen
+                else:  # disjoint windows: write straight into the gradient
+                    np.multiply(grad[part], chosen, out=view)
         return (windows.crop(buffer).reshape(ctx.x_shape),) + (None,) * 7
 
 
@@ -258,7 +279,9 @@ class AdaptiveMaxPool(Primitive):
         cols = [np.minimum(col_start + j, col_end - 1)[None, :]
                 for j in range(int((col_end - col_start).max()))]
         views = [x[:, :, r, c] for r in rows for c in cols]
-        out, which = _max_and_index(views)
+        out = np.empty(views[0].shape, dtype=x.dtype)
+        which = np.empty(out.shape, dtype=np.uint8 if len(views) < 256 else np.int32)
+        _max_and_index(views, out, which)
         flat = np.stack([np.broadcast_to(r * w + c, out.shape[2:]) for r in rows for c in cols])
         oh, ow = out.shape[2:]
         index = flat[which, np.arange(oh)[:, None], np.arange(ow)[None, :]]
