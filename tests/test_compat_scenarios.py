@@ -1690,7 +1690,7 @@ def set_printoptions_precision(run):
     run.rec("restored", repr(x))
 
 
-@scenario(xfail="QA_REPORT #10")
+@scenario()
 def grad_fn_in_printed_tensors(run):
     torch, nn, F = run.torch, run.nn, run.F
     model = run.sync(nn.Linear(3, 2))

@@ -176,3 +176,38 @@ def test_node_names_follow_torch_and_a_forward_may_rename_its_node():
     for ours, theirs in [(x + 1, tx + 1), (x * 2, tx * 2), (x.sum(), tx.sum()),
                          (x.exp(), tx.exp()), (x.double(), tx.double())]:
         assert ours.grad_fn.name() == theirs.grad_fn.name()
+
+
+def _walk(node, depth=3):
+    """The names met walking next_functions breadth first, as torch users print them."""
+    names, frontier = [], [node]
+    for _ in range(depth):
+        frontier = [n for f in frontier if f is not None
+                    for n, _ in getattr(f, "next_functions", ())]
+        names.append([None if n is None else type(n).__name__ for n in frontier])
+    return names
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_blitz_graph_walk_matches_torch(bias):
+    # the 60-minute blitz: loss.grad_fn, then .next_functions[0][0], and so on
+    import torch
+
+    graphs = []
+    for library in (lamina, torch):
+        library.manual_seed(0)
+        model = library.nn.Sequential(library.nn.Linear(4, 3, bias=bias), library.nn.ReLU(),
+                                      library.nn.Linear(3, 2, bias=bias))
+        loss = library.nn.MSELoss()(model(library.ones(5, 4)), library.zeros(5, 2))
+        graphs.append([type(loss.grad_fn).__name__] + _walk(loss.grad_fn, 4))
+    assert graphs[0] == graphs[1]
+    leaf = loss.grad_fn.next_functions[0][0].next_functions[0][0]
+    assert type(leaf).__name__ == ("AccumulateGrad" if bias else "ReluBackward0")
+
+
+def test_mse_loss_of_an_empty_batch_is_nan_and_backward_works():
+    x = lamina.zeros(0, 3, requires_grad=True)
+    loss = lamina.nn.functional.mse_loss(x, lamina.zeros(0, 3))
+    assert loss.isnan().item()
+    loss.backward()
+    assert x.grad.shape == (0, 3)

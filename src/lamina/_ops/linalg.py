@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lamina._tensor import Tensor
-from lamina.autograd.function import Primitive
+from lamina.autograd.function import Primitive, graph_view
 
 
 def _shape_error(op, a, b, detail):
@@ -138,6 +138,18 @@ class Linear(Primitive):
         if ctx.needs_input_grad:
             ctx.grad_fn_name = _linear_node_name(x, bias is not None)
         return linear_array(x, weight, bias)
+
+    @staticmethod
+    def torch_next_functions(node, pairs):
+        """torch computes a matrix's linear as addmm(bias, x, weight.t()) or mm(x, weight.t()):
+        walking the graph shows those edges, weight's behind a TBackward0."""
+        name = type(node).__name__
+        if name not in ("AddmmBackward0", "MmBackward0"):
+            return pairs
+        x, weight = pairs[0], pairs[1]
+        if weight[0] is not None:
+            weight = (graph_view("TBackward0", (weight,)), 0)
+        return (pairs[2], x, weight) if name == "AddmmBackward0" else (x, weight)
 
     @staticmethod
     def backward(ctx, grad):

@@ -153,6 +153,30 @@ class NllLoss(Primitive):
         return result.astype(dtype, copy=False), None, None, None, None
 
 
+# ---------------------------------------------------------------- regression
+class MseLoss(Primitive):
+    """(x - t)**2, reduced: one node, MseLossBackward0, as in torch. x and t have one dtype
+    and broadcast; both gradients are 2 (x - t) times the upstream one (with opposite signs),
+    in the broadcast shape."""
+
+    @staticmethod
+    def forward(ctx, x, t, reduction):
+        difference = x - t
+        ctx.save_for_backward(difference)
+        ctx.reduction = reduction
+        return reduce_loss(difference * difference, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (difference,) = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad[:2]
+        # torch's order: (2 / n) * (x - t), then times the upstream gradient
+        scale = 2 / max(difference.size, 1) if ctx.reduction == "mean" else 2
+        grad_x = difference * scale
+        grad_x *= grad
+        return (grad_x if need_x else None), (-grad_x if need_t else None), None
+
+
 # ---------------------------------------------------------------- binary cross-entropy
 class BinaryCrossEntropy(Primitive):
     """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 as torch does, reduced."""

@@ -110,11 +110,15 @@ class Node:
     @property
     def next_functions(self):
         """(node, output index) per tensor argument, as torch: None for a tensor that needs no
-        gradient, an AccumulateGrad for a leaf."""
-        return tuple(
+        gradient, an AccumulateGrad for a leaf. A fused op whose torch graph is laid out
+        differently (linear is addmm(bias, x, weight.t()) there) rearranges them through its
+        function's `torch_next_functions(node, pairs)`."""
+        pairs = tuple(
             (None, 0) if edge is None else (edge[0] or AccumulateGrad(edge[2]), edge[1])
             for edge in self.edges if edge != ()
         )
+        rearrange = getattr(self.function, "torch_next_functions", None)
+        return pairs if rearrange is None else rearrange(self, pairs)
 
     def register_hook(self, hook):
         raise NotImplementedError("lamina supports hooks on Tensors, not on grad_fn nodes")
@@ -214,6 +218,33 @@ class AccumulateGrad:
 
     def __repr__(self):
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class GraphView:
+    """A node torch records that lamina fuses away (the `weight.t()` inside linear): it exists
+    only to be walked through `next_functions`, and carries no gradient itself."""
+
+    __slots__ = ("next_functions",)
+
+    def __init__(self, next_functions):
+        self.next_functions = next_functions
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+_VIEW_TYPES: dict = {}
+
+
+def graph_view(name: str, next_functions: tuple) -> GraphView:
+    """A `GraphView` whose type is named `name` (e.g. `TBackward0`), as torch's node would be."""
+    view_type = _VIEW_TYPES.get(name)
+    if view_type is None:
+        view_type = _VIEW_TYPES[name] = type(name, (GraphView,), {"__slots__": ()})
+    return view_type(next_functions)
 
 
 # One Node subclass per node name, so `type(y.grad_fn).__name__` reads `MulBackward0` as in

@@ -18,6 +18,7 @@ from lamina._ops.loss import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
     CrossEntropy,
+    MseLoss,
     NllLoss,
 )
 from lamina._ops.softmax import log_softmax
@@ -123,6 +124,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _reduction(size_average, reduce, reduction)
     _refuse_integers("mse_loss", input, target)
     input, target = _pair("mse_loss", input, target)
+    if weight is None:
+        return MseLoss.apply(input, target, reduction)
     difference = input - target
     loss = _weighted("mse_loss", difference * difference, weight, reduction, True)
     return name_node(loss, "MseLossBackward0")
