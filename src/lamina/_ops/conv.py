@@ -14,8 +14,12 @@ GEMM per sample, weight @ (a strided view of that sample's columns), which lands
 copy). The columns are not kept: the weight gradient rebuilds them chunk by chunk. Keeping the
 whole batch's columns (7-38 MB) meant mapping fresh memory on every call, and its page faults
 cost more than building the columns twice. The weight gradient is one GEMM per sample reading
-grad in place when no input gradient is needed; otherwise grad is transposed once into rows
-(N*Ho*Wo, O) that feed both columns @ rows and _input_gradient_from_rows.
+grad in place. Where the input has many channels and a small image (kw*C > Wo, the second
+layer of a small CNN), forward and weight gradient use rows (N*Ho*Wo, C*kh*kw) copied from a
+channels-last buffer instead, in runs of kw*C rather than Wo values, for any N
+(_forward_channels_last). The input gradient of an unstrided convolution is computed Wp wide,
+a few samples at a time (_input_gradient_wide); strided ones transpose grad once into rows
+(N*Ho*Wo, O) for _input_gradient_from_rows, which the weight gradient then shares.
 
 (The previous owner found per-sample GEMMs several times slower in wall time with OpenBLAS's
 default threads on a busy machine; at these sizes a default-threads training step measured
