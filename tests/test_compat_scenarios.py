@@ -2722,7 +2722,7 @@ def accelerator_device_idiom(run):
     run.rec("Using device", f"Using {device} device")
 
 
-@scenario(xfail="QA_REPORT #26")
+@scenario()
 def tensors_tutorial_out_keyword(run):
     torch = run.torch
     tensor = torch.ones(4, 4)

@@ -100,6 +100,7 @@ def test_load_state_dict_from_safetensors(tmp_path):
     nn = pytest.importorskip("lamina.nn")
     if not hasattr(nn, "Linear"):
         pytest.skip("layers not available")
+    torch.manual_seed(0)  # unseeded, an output near 0 now and then failed rtol alone
     theirs = torch.nn.Linear(3, 2)
     safetensors.torch.save_file(theirs.state_dict(), tmp_path / "l.safetensors")
     ours = nn.Linear(3, 2)
@@ -107,4 +108,5 @@ def test_load_state_dict_from_safetensors(tmp_path):
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     with torch.no_grad():
         expected = theirs(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(ours(lamina.from_numpy(x)).detach().numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(ours(lamina.from_numpy(x)).detach().numpy(), expected, rtol=1e-6,
+                               atol=1e-7)

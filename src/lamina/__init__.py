@@ -100,6 +100,13 @@ from lamina._summary import ModelStatistics, summary  # noqa: F401,E402
 from lamina import nn, optim, utils  # noqa: F401,E402  (torch.nn after import torch)
 from lamina._fit import Callback, EarlyStopping, ModelCheckpoint, fit  # noqa: F401,E402
 
+from lamina import _out  # noqa: E402
+
+for _name in _out.NAMES:  # torch's out= keyword, on the functions that have it
+    globals()[_name] = _out.accepting_out(globals()[_name])
+del _name
+linalg.matmul = matmul  # torch.linalg.matmul is torch.matmul, out= included
+
 __version__ = "0.1.0"
 
 

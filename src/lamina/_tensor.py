@@ -157,6 +157,11 @@ class Tensor(TensorMethods):
         return self
 
     @property
+    def _version(self) -> int:
+        """How many times the data was changed in place (shared with views), as torch's."""
+        return self._vc[0]
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 

@@ -219,7 +219,7 @@ def _scaled(value, alpha):
 
 
 # add, sub, mul and div run on every operator: their bodies are inlined rather than shared
-def add(input, other, *, alpha=1, out=None):
+def add(input, other, *, alpha=1):
     if alpha == 1 and (result := _direct(Add, np.add, input, other)) is not None:
         return result
     a, b = binary(input, other)
@@ -236,7 +236,7 @@ def _is_bool(value):
         isinstance(value, Tensor) and value._array.dtype == np.bool_)
 
 
-def sub(input, other, *, alpha=1, out=None):
+def sub(input, other, *, alpha=1):
     if _is_bool(input) or _is_bool(other):
         raise RuntimeError(
             f"sub: subtraction with a bool operand is not supported, as in torch (operands "
@@ -265,7 +265,7 @@ def rsub(input, other, *, alpha=1):
     return sub(other, input, alpha=alpha)
 
 
-def mul(input, other, *, out=None):
+def mul(input, other):
     if (result := _direct(Mul, np.multiply, input, other)) is not None:
         return result
     a, b = binary(input, other)
@@ -275,7 +275,7 @@ def mul(input, other, *, out=None):
         raise _broadcast_error("mul", a, b, error) from None
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         if (result := _direct(Div, np.true_divide, input, other)) is not None:
             return result
