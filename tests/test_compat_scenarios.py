@@ -1072,7 +1072,7 @@ def sort_topk_unique(run):
     run.rec("tril", torch.tril(torch.ones(3, 3)))
 
 
-@scenario(xfail="QA_REPORT #4")
+@scenario()
 def legacy_tensor_types(run):
     torch = run.torch
     run.rec("FloatTensor", torch.FloatTensor([1, 2]))
@@ -2561,7 +2561,7 @@ def linalg_namespace(run):
     run.rec("addcmul", torch.addcmul(x, x, x, value=0.1))
 
 
-@scenario(xfail="QA_REPORT #4")
+@scenario()
 def legacy_type_strings(run):
     torch = run.torch
     x = torch.arange(3.0)

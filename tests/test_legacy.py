@@ -56,7 +56,34 @@ def test_usable_as_constructors_in_model_code():
     assert lamina.FloatTensor(2, 3).requires_grad is False
 
 
-def test_isinstance_is_not_supported():
-    # lamina's legacy constructors are functions, so isinstance(x, lamina.FloatTensor) raises
-    with pytest.raises(TypeError):
-        isinstance(lamina.zeros(1), lamina.FloatTensor)
+@pytest.mark.parametrize("name", NAMES)
+def test_isinstance_checks_the_dtype_like_torch(name):
+    for dtype_name in ("float32", "float64", "float16", "int64", "int32", "int16", "int8",
+                       "uint8", "bool"):
+        ours = lamina.zeros(2, dtype=getattr(lamina, dtype_name))
+        theirs = torch.zeros(2, dtype=getattr(torch, dtype_name))
+        assert isinstance(ours, getattr(lamina, name)) == isinstance(theirs, getattr(torch, name))
+    assert not isinstance([1.0], getattr(lamina, name))
+    assert repr(getattr(lamina, name)) == repr(getattr(torch, name)).replace("torch", "lamina")
+
+
+def test_parameters_are_float_tensors_and_meta_tensors_are_not():
+    assert isinstance(lamina.nn.Parameter(lamina.zeros(2)), lamina.FloatTensor)
+    assert not isinstance(lamina.zeros(2, device="meta"), lamina.FloatTensor)
+
+
+@pytest.mark.parametrize("target", [lambda lib: lib.LongTensor, lambda lib: "torch.LongTensor",
+                                    lambda lib: lib.int64, lambda lib: "torch.HalfTensor"])
+def test_type_converts_from_types_names_and_dtypes(target):
+    ours = lamina.arange(3.0).type(target(lamina))
+    theirs = torch.arange(3.0).type(target(torch))
+    assert str(ours.dtype).replace("lamina", "torch") == str(theirs.dtype)
+    assert ours.tolist() == theirs.tolist()
+    assert lamina.arange(3.0).type() == "lamina.FloatTensor"
+    assert lamina.arange(3).type() == torch.arange(3).type().replace("torch", "lamina")
+
+
+def test_type_refuses_unknown_names():
+    with pytest.raises(ValueError, match="invalid type: 'torch.cuda.FloatTensor'"):
+        lamina.zeros(1).type("torch.cuda.FloatTensor")
+

@@ -1,7 +1,9 @@
-"""torch's legacy typed constructors: lamina.FloatTensor([1, 2]), lamina.LongTensor(2, 3), ...
+"""torch's legacy tensor types: lamina.FloatTensor([1, 2]), lamina.LongTensor(2, 3), ...
 
-Each is a plain function, not a class: `isinstance(x, lamina.FloatTensor)` is not supported
-(check `x.dtype == lamina.float32` instead).
+As in torch, each is a class that constructs a Tensor of its dtype when called, and
+`isinstance(x, lamina.FloatTensor)` is True for a float32 tensor (its metaclass checks the
+dtype; no tensor is an instance of the class itself). `x.type(lamina.LongTensor)` and
+`x.type("torch.LongTensor")` convert (see `dtype_of`).
 """
 
 from __future__ import annotations
@@ -46,12 +48,61 @@ def _constructor(name: str, dtype):
     return construct
 
 
-FloatTensor = _constructor("FloatTensor", _dtype.float32)
-DoubleTensor = _constructor("DoubleTensor", _dtype.float64)
-HalfTensor = _constructor("HalfTensor", _dtype.float16)
-LongTensor = _constructor("LongTensor", _dtype.int64)
-IntTensor = _constructor("IntTensor", _dtype.int32)
-ShortTensor = _constructor("ShortTensor", _dtype.int16)
-CharTensor = _constructor("CharTensor", _dtype.int8)
-ByteTensor = _constructor("ByteTensor", _dtype.uint8)
-BoolTensor = _constructor("BoolTensor", _dtype.bool_)
+class LegacyTensorType(type):
+    """The type of lamina.FloatTensor and friends: calling one constructs, isinstance checks
+    the dtype (of a tensor with data: a meta tensor is no FloatTensor, as in torch)."""
+
+    def __call__(cls, *args):
+        return cls._construct(*args)
+
+    def __instancecheck__(cls, value):
+        return (isinstance(value, Tensor) and value._array.dtype == cls._numpy_dtype
+                and not value.is_meta)
+
+    def __repr__(cls):
+        return f"<class 'lamina.{cls.__name__}'>"
+
+
+def _type(name: str, dtype) -> LegacyTensorType:
+    return LegacyTensorType(name, (), {
+        "dtype": dtype, "_numpy_dtype": _dtype.to_numpy_dtype(dtype),
+        "_construct": staticmethod(_constructor(name, dtype)),
+        "__doc__": f"A {dtype} tensor from data (a nested sequence) or of the given sizes "
+                   "(uninitialised); isinstance(x, this) checks x's dtype."})
+
+
+FloatTensor = _type("FloatTensor", _dtype.float32)
+DoubleTensor = _type("DoubleTensor", _dtype.float64)
+HalfTensor = _type("HalfTensor", _dtype.float16)
+LongTensor = _type("LongTensor", _dtype.int64)
+IntTensor = _type("IntTensor", _dtype.int32)
+ShortTensor = _type("ShortTensor", _dtype.int16)
+CharTensor = _type("CharTensor", _dtype.int8)
+ByteTensor = _type("ByteTensor", _dtype.uint8)
+BoolTensor = _type("BoolTensor", _dtype.bool_)
+_BY_NAME = {t.__name__: t for t in (FloatTensor, DoubleTensor, HalfTensor, LongTensor,
+                                     IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)}
+
+
+def type_name(numpy_dtype: np.dtype) -> str:
+    """x.type() for a tensor of this dtype: 'lamina.FloatTensor', ..."""
+    for legacy in _BY_NAME.values():
+        if legacy._numpy_dtype == numpy_dtype:
+            return f"lamina.{legacy.__name__}"
+    raise TypeError(f"no legacy tensor type for {numpy_dtype}")
+
+
+def dtype_of(value):
+    """The dtype meant by `x.type(value)`: a legacy type, its name ('torch.LongTensor' as torch
+    code writes it, or 'lamina.LongTensor'), or a dtype."""
+    if isinstance(value, LegacyTensorType):
+        return value.dtype
+    if isinstance(value, str):
+        prefix, _, name = value.rpartition(".")
+        if prefix in ("torch", "lamina") and name in _BY_NAME:
+            return _BY_NAME[name].dtype
+        raise ValueError(
+            f"invalid type: {value!r}. Hint: lamina has CPU tensors only; use a name such as "
+            "'torch.FloatTensor' or 'torch.LongTensor', or a dtype."
+        )
+    return value

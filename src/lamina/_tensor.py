@@ -356,12 +356,13 @@ class Tensor(TensorMethods):
         return _ops.shape.to_dtype(self, _dtype.to_numpy_dtype(dtype))
 
     def type(self, dtype=None):
+        """With no argument the type's name ('lamina.FloatTensor'); else converted to `dtype`:
+        a dtype, a legacy type (lamina.LongTensor) or its name ('torch.LongTensor')."""
+        from lamina import _legacy  # imports Tensor
+
         if dtype is None:
-            names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                     "bool": "Bool"}
-            return f"lamina.{names[self.dtype.name]}Tensor"
-        return self.to(dtype)
+            return _legacy.type_name(self._array.dtype)
+        return self.to(_legacy.dtype_of(dtype))
 
     def type_as(self, other):
         return self.to(other.dtype)
