@@ -46,6 +46,9 @@ POOL_LAYERS = [
     (((2, 3),), dict(stride=(1, 2), dilation=(2, 1)), (4, 9, 9)),
     ((1,), dict(stride=2), (1, 4, 5, 5)),
     ((3,), dict(stride=1, padding=1), (2, 4, 5, 5)),
+    ((3,), {}, (2, 4, 9, 6)),                        # tiles of 3
+    ((2,), {}, (1, 4, 7, 6)),                        # an odd height: the last row unused
+    ((2,), dict(ceil_mode=True), (1, 4, 7, 7)),
 ]
 
 

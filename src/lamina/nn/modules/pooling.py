@@ -58,6 +58,14 @@ class MaxPool2d(_MaxPoolNd):
         indices, empty input and arguments F.max_pool2d would reject take the normal path."""
         if self.return_indices or x.ndim not in (3, 4) or 0 in x.shape or x.dtype.kind != "f":
             return NotImplemented
+        size = self.kernel_size
+        if (type(size) is int and self.stride == size and self.padding == 0
+                and self.dilation == 1 and x.ndim == 4 and size > 0
+                and x.shape[2] % size == 0 and x.shape[3] % size == 0):
+            # windows tiling the input (MaxPool2d(2) and the like): no padding, no output
+            # size to work out, the same max as MaxPool's
+            return _pool.max_separably(x, (size, size), (size, size), (1, 1),
+                                       (x.shape[2] // size, x.shape[3] // size))
         kernel, stride = _int_pair(self.kernel_size), _int_pair(self.stride)
         padding, dilation = _int_pair(self.padding), _int_pair(self.dilation)
         if None in (kernel, stride, padding, dilation) or min(kernel + stride + dilation) < 1 \
