@@ -2506,7 +2506,7 @@ def pooling_and_resize_edge_shapes(run):
     run.rec("grad", x.grad)
 
 
-@scenario(xfail="QA_REPORT #21")
+@scenario()
 def minor_gaps(run):
     import warnings
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import warnings
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class Tensor(TensorMethods):
     __slots__ = (
         "_array",
         "_requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_out_index",
         "_vc",
@@ -157,6 +158,19 @@ class Tensor(TensorMethods):
         return self
 
     @property
+    def grad(self):
+        """The gradient backward accumulated here (leaves, and non-leaves that retain_grad());
+        reading it on another non-leaf warns, as torch does: it never gets one."""
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = value
+
+    @property
     def _version(self) -> int:
         """How many times the data was changed in place (shared with views), as torch's."""
         return self._vc[0]
@@ -210,9 +224,10 @@ class Tensor(TensorMethods):
 
     @property
     def data(self) -> Tensor:
-        t = _wrap(self._array)
-        t._vc = self._vc
-        return t
+        """The same data, detached, with its own version counter, as torch's: changes made
+        through it are invisible to autograd's saved-tensor checks (the escape hatch
+        optimizers once used; prefer `with lamina.no_grad():`)."""
+        return _wrap(self._array)
 
     @data.setter
     def data(self, value) -> None:
@@ -327,8 +342,8 @@ class Tensor(TensorMethods):
         out = type(self).__new__(type(self))
         _init(out, self._array.copy())
         out._requires_grad = self._requires_grad
-        if self.grad is not None:
-            out.grad = self.grad.__deepcopy__(memo)
+        if self._grad is not None:
+            out._grad = self._grad.__deepcopy__(memo)
         if hasattr(self, "__dict__"):
             import copy
 
@@ -503,12 +518,19 @@ def _init(t: Tensor, array: np.ndarray) -> None:
     """Set every slot of a new Tensor (or subclass instance) around `array`."""
     t._array = array
     t._requires_grad = False
-    t.grad = t.grad_fn = t._hooks = t._view_version = None
+    t._grad = t.grad_fn = t._hooks = t._view_version = None
     t._out_index = 0
     # [data version, history version]: shared by a tensor and its views. The first counts
     # in-place writes (saved tensors check it), the second in-place changes of autograd history.
     t._vc = [0, 0]
 
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
 
 _new = object.__new__
 
@@ -518,7 +540,7 @@ def _wrap(array: np.ndarray) -> Tensor:
     t = _new(Tensor)
     t._array = array
     t._requires_grad = False
-    t.grad = t.grad_fn = t._hooks = t._view_version = None
+    t._grad = t.grad_fn = t._hooks = t._view_version = None
     t._out_index = 0
     t._vc = [0, 0]
     return t

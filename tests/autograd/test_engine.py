@@ -190,7 +190,44 @@ def test_autograd_grad_with_non_leaf_inputs_matches_torch():
     tgh, tgx = torch.autograd.grad(tout, [th, tx])
     assert_close(gh, tgh)
     assert_close(gx, tgx)
-    assert x.grad is None and h.grad is None
+    assert x.grad is None
+    with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+        assert h.grad is None  # torch warns too: a non-leaf never gets .grad
+
+
+def test_non_leaf_grad_warns_only_without_retain_grad():
+    import warnings
+
+    x = lamina.ones(2, requires_grad=True)
+    kept, plain = x * 2, x * 3
+    kept.retain_grad()
+    (kept + plain).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert kept.grad.tolist() == [1.0, 1.0] and x.grad.tolist() == [5.0, 5.0]
+    with pytest.warns(UserWarning, match="retain_grad"):
+        assert plain.grad is None
+
+
+def test_data_has_its_own_version_counter_as_in_torch():
+    results = []
+    for library in (lamina, torch):
+        c = library.tensor([1.0, 2.0], requires_grad=True)
+        d = c.exp()
+        d.data.zero_()  # torch's escape hatch: not seen by the saved-tensor check
+        d.sum().backward()
+        results.append(c.grad.tolist())
+        e = c.exp()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            e.mul_(2)  # through the tensor itself the change is seen
+            e.sum().backward()
+    assert results[0] == results[1] == [0.0, 0.0]
+
+
+def test_tensor_of_a_tensor_warns_as_torch():
+    with pytest.warns(UserWarning, match=r"sourceTensor.detach\(\).clone\(\)"):
+        copy = lamina.tensor(lamina.ones(2))
+    assert copy.tolist() == [1.0, 1.0]
 
 
 def test_autograd_grad_allow_unused():

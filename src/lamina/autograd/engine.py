@@ -161,8 +161,8 @@ def _store_grad(tensor, grad):
             result = hook(_wrap(grad))
             if result is not None:
                 grad = result._array.copy()  # the hook's tensor stays the caller's own
-    if tensor.grad is None:
-        tensor.grad = _wrap(grad)
+    if tensor._grad is None:
+        tensor._grad = _wrap(grad)
     else:
-        tensor.grad._array += grad
-        tensor.grad._vc[0] += 1
+        tensor._grad._array += grad
+        tensor._grad._vc[0] += 1

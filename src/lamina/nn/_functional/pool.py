@@ -198,7 +198,7 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
 
 # ---------------------------------------------------------------- interpolation
 _MODE_DIMS = {"nearest": (1, 2), "nearest-exact": (1, 2), "area": (1, 2), "linear": (1,),
-              "bilinear": (2,)}
+              "bilinear": (2,), "bicubic": (2,)}
 
 
 def _nearest_matrix(size, out, scale, exact, dtype) -> np.ndarray:
@@ -240,12 +240,44 @@ def _linear_matrix(size, out, scale, align_corners, dtype) -> np.ndarray:
     return matrix
 
 
+def _cubic_matrix(size, out, scale, align_corners, dtype) -> np.ndarray:
+    """(out, size) rows holding torch's four cubic-convolution weights (A = -0.75) of each
+    output, taps beyond the edge folded onto the edge pixel as torch clamps their index."""
+    matrix = np.zeros((out, size), dtype=dtype)
+    destination = np.arange(out)
+    if out == size:
+        matrix[destination, destination] = 1
+        return matrix
+    real = np.dtype(dtype).type
+    if align_corners:
+        ratio = real(size - 1) / real(out - 1) if out > 1 else real(0)
+        source = ratio * destination.astype(dtype)
+    else:  # unlike linear, no clamp at 0: the taps reach left of the first pixel
+        ratio = real(1.0 / scale) if scale else real(size) / real(out)
+        source = ratio * (destination.astype(dtype) + real(0.5)) - real(0.5)
+    first = np.floor(source)
+    t = (source - first).astype(dtype)
+    a = real(-0.75)
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    first = first.astype(np.int64)
+    for offset, weight in zip((-1, 0, 1, 2), weights):
+        np.add.at(matrix, (destination, np.clip(first + offset, 0, size - 1)), weight)
+    return matrix
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of (N, C, L) or (N, C, H, W) with torch's index arithmetic.
 
-    Modes: nearest, nearest-exact, area, linear (3-D), bilinear (4-D); bicubic and trilinear
-    are not implemented.
+    Modes: nearest, nearest-exact, area, linear (3-D), bilinear and bicubic (4-D); trilinear
+    is not implemented.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: expected a Tensor input, got {type(input).__name__}")
@@ -256,7 +288,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating "
-                             f"modes: linear | bilinear (got mode={mode!r})")
+                             f"modes: linear | bilinear | bicubic | trilinear (got mode={mode!r})")
     elif align_corners is None:
         align_corners = False
     if antialias:
@@ -294,6 +326,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for n, o, s in zip(sizes, out, scales):
         if mode in ("linear", "bilinear"):
             matrices.append(_linear_matrix(n, o, s, align_corners, dtype))
+        elif mode == "bicubic":
+            matrices.append(_cubic_matrix(n, o, s, align_corners, dtype))
         else:
             matrices.append(_nearest_matrix(n, o, s, mode == "nearest-exact", dtype))
     result = matmul(input, _wrap(np.ascontiguousarray(matrices[-1].T)))
