@@ -2219,7 +2219,7 @@ def legacy_variable_and_deprecated_spellings(run):
         run.rec("clip_grad_norm", type(nn.utils.clip_grad_norm(model.parameters(), 1.0)).__name__)
 
 
-@scenario(xfail="QA_REPORT #17")
+@scenario()
 def save_entire_model_object(run):
     torch, nn = run.torch, run.nn
     model = run.sync(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))

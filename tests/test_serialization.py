@@ -103,12 +103,12 @@ def test_file_objects_work(tmp_path):
     assert loaded.requires_grad and np.array_equal(loaded.detach().numpy(), np.ones(2, np.float32))
 
 
-def test_save_refuses_objects_torch_weights_only_cannot_read(tmp_path):
-    class Thing:
+def test_save_refuses_what_cannot_be_pickled_and_writes_nothing(tmp_path):
+    class Local:  # a local class cannot be pickled, in torch either
         pass
 
     with pytest.raises(TypeError, match="state_dict"):
-        lamina.save({"thing": Thing()}, tmp_path / "x.pt")
+        lamina.save({"thing": Local()}, tmp_path / "x.pt")
     assert not os.path.exists(tmp_path / "x.pt")
 
 
@@ -162,10 +162,51 @@ def test_unknown_globals_are_refused(tmp_path):
         lamina.load(path)
 
 
-def test_weights_only_false_is_not_offered(tmp_path):
-    lamina.save({"x": lamina.ones(1)}, tmp_path / "a.pt")
-    with pytest.raises(ValueError, match="weights_only"):
-        lamina.load(tmp_path / "a.pt", weights_only=False)
+class TwoLayers(lamina.nn.Module):
+    """A user's model class, importable, so whole-model pickles can name it."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = lamina.nn.Sequential(lamina.nn.Linear(3, 4), lamina.nn.ReLU())
+        self.head = lamina.nn.Linear(4, 2)
+        self.register_buffer("scale", lamina.tensor(0.5))
+
+    def forward(self, x):
+        return self.head(self.body(x)) * self.scale
+
+
+def test_whole_model_round_trip_with_weights_only_false(tmp_path):
+    model = TwoLayers().eval()
+    lamina.save(model, tmp_path / "model.pt")
+    loaded = lamina.load(tmp_path / "model.pt", weights_only=False)
+    assert type(loaded) is TwoLayers and repr(loaded) == repr(model) and not loaded.training
+    x = lamina.randn(5, 3)
+    assert lamina.equal(loaded(x), model(x))
+    assert loaded.head.weight is loaded.head._parameters["weight"]  # mirrors rebuilt
+    loaded.head.weight.data.fill_(0)  # an independent copy, registered as a parameter
+    assert model.head.weight.abs().sum().item() > 0
+    assert [n for n, _ in loaded.named_parameters()] == [n for n, _ in model.named_parameters()]
+
+
+def test_whole_model_file_is_refused_by_weights_only_load(tmp_path):
+    lamina.save(TwoLayers(), tmp_path / "model.pt")
+    with pytest.raises(UnpicklingError, match="TwoLayers"):
+        lamina.load(tmp_path / "model.pt")
+
+
+def test_torch_saved_whole_model_loads_as_lamina_layers(tmp_path):
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4),
+                                 torch.nn.ReLU(), torch.nn.Linear(4, 2)).eval()
+    torch.save(theirs, tmp_path / "torch_model.pt")
+    ours = lamina.load(tmp_path / "torch_model.pt", weights_only=False)
+    assert type(ours) is lamina.nn.Sequential and repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours(lamina.from_numpy(x)).detach().numpy(), expected,
+                               rtol=1e-5, atol=1e-6)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
 
 
 def test_wrong_format_and_truncation_give_clear_errors(tmp_path):

@@ -7,8 +7,10 @@ entries sit under one folder, `<name>/data.pkl` holding a protocol-2 pickle of t
 `torch._utils._rebuild_tensor_v2(<persistent storage id>, offset, size, stride, requires_grad,
 OrderedDict())`, where the persistent id is `('storage', torch.FloatStorage, key, 'cpu', numel)`.
 
-Loading never imports torch and never runs code from the file: the unpickler resolves only
-the handful of globals a weights file needs (an allow-list) and refuses everything else.
+Loading never imports torch. By default (`weights_only=True`) it never runs code from the
+file either: the unpickler resolves only the handful of globals a weights file needs (an
+allow-list) and refuses everything else. `weights_only=False`, as in torch, loads whole
+objects for files the user trusts, torch's layer classes mapped to lamina's.
 """
 
 from __future__ import annotations
@@ -150,28 +152,6 @@ def _storage_of(array: np.ndarray):
     return root, flat, start // array.itemsize
 
 
-def _check_saveable(obj, path="obj"):
-    if isinstance(obj, (Tensor, str, bytes, int, float, bool, complex, type(None), _dtype.dtype)):
-        return
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            _check_saveable(key, f"{path} key")
-            _check_saveable(value, f"{path}[{key!r}]")
-        return
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        for i, value in enumerate(obj):
-            _check_saveable(value, f"{path}[{i}]")
-        return
-    if isinstance(obj, np.ndarray):
-        return
-    raise TypeError(
-        f"lamina.save: {path} is a {type(obj).__module__}.{type(obj).__qualname__}; lamina saves "
-        "tensors, numbers, strings, None and dicts/lists/tuples of them (the format "
-        "torch.load(weights_only=True) reads). Hint: save model.state_dict() rather than the "
-        "model object."
-    )
-
-
 def _convert_arrays(obj):
     """NumPy arrays inside the object are saved as tensors, as torch users would expect."""
     if isinstance(obj, np.ndarray):
@@ -194,14 +174,24 @@ def _convert_arrays(obj):
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True):
     """Write `obj` in PyTorch's checkpoint format; `f` is a path or a writable binary file.
 
+    Tensors, numbers, strings and containers of them (a state_dict) make a file torch loads
+    with `weights_only=True`. Any other picklable object (a whole model) is saved too, as
+    torch does; loading it takes `lamina.load(f, weights_only=False)` and the same classes.
+
     Writing to a path is atomic: the data goes to a temporary file in the same folder, is
     flushed and fsynced, then renamed over `f`, so a crash mid-save leaves the old file intact.
     """
-    _check_saveable(obj)
     obj = _convert_arrays(obj)
     storages: dict = {}
     buffer = io.BytesIO()
-    _Pickler(buffer, storages).dump(obj)
+    try:
+        _Pickler(buffer, storages).dump(obj)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        raise TypeError(
+            f"lamina.save: could not pickle the object ({error}). Hint: save "
+            "model.state_dict() (tensors only: any torch or lamina can load it) rather than "
+            "the model object."
+        ) from None
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         name = os.path.splitext(os.path.basename(path))[0] or "archive"
@@ -331,17 +321,49 @@ class _Unpickler(pickle.Unpickler):
         return self._loaded[key]
 
 
+class _ObjectUnpickler(_Unpickler):
+    """`weights_only=False`: any global the pickle names, torch's classes mapped to lamina's."""
+
+    def find_class(self, module, name):
+        try:
+            return super().find_class(module, name)
+        except UnpicklingError:
+            pass
+        if module == "torch" or module.startswith("torch."):
+            counterpart = _lamina_counterpart(module, name)
+            if counterpart is not None:
+                return counterpart
+        return pickle.Unpickler.find_class(self, module, name)
+
+
+def _lamina_counterpart(module: str, name: str):
+    """lamina's class or function for torch's `module.name` (torch.nn.modules.linear.Linear
+    is lamina.nn.modules.linear.Linear, or at least lamina.nn.Linear), or None."""
+    import importlib
+
+    candidates = ["lamina" + module[len("torch"):]]
+    if module.startswith("torch.nn."):
+        candidates.append("lamina.nn")
+    for candidate in candidates:
+        try:
+            found = getattr(importlib.import_module(candidate), name, None)
+        except ImportError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
     """Read a checkpoint written by `torch.save` or `lamina.save`; torch is not needed.
 
-    Only weights-style content is accepted (tensors, containers, numbers, strings); any other
-    global in the pickle raises `lamina.serialization.UnpicklingError` before anything runs.
-    `weights_only=False` is not supported: lamina never executes code from a file.
+    By default (`weights_only=True`, as in torch) only weights-style content is accepted
+    (tensors, containers, numbers, strings); any other global in the pickle raises
+    `lamina.serialization.UnpicklingError` before anything runs. `weights_only=False` loads
+    whole objects (a model saved with `save(model, f)`), importing the classes the file
+    names, which can run code from the file: only for files you trust, as torch warns too.
+    torch's own layer classes (`torch.nn.modules.linear.Linear`, ...) load as lamina's.
     """
-    if not weights_only:
-        raise ValueError(
-            "lamina.load only supports weights_only=True: it never unpickles arbitrary objects"
-        )
     source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the checkpoint"
     try:
         if isinstance(f, (str, os.PathLike)):
@@ -365,7 +387,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             raise RuntimeError(f"{source}: no data.pkl record found; not a torch checkpoint")
         prefix = pickles[0][: -len("data.pkl")]
         payload = archive.read(pickles[0])
-        return _Unpickler(io.BytesIO(payload), archive, prefix, source).load()
+        unpickler = _Unpickler if weights_only else _ObjectUnpickler
+        return unpickler(io.BytesIO(payload), archive, prefix, source).load()
     except (UnpicklingError, RuntimeError):
         raise
     except zipfile.BadZipFile as error:
