@@ -12,6 +12,8 @@ import lamina
 import lamina.nn as nn
 from lamina.autograd import gradcheck
 
+F = nn.functional
+
 KINDS = ["Zero", "Constant", "Reflection", "Replication", "Circular"]
 
 
@@ -93,11 +95,21 @@ def test_bad_input_raises_torch_type_naming_the_layer(kind, dims, shape, padding
         ours(lamina.zeros(shape))
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="F.pad does not crop with negative reflect/replicate/circular amounts")
-def test_negative_non_constant_padding_crops_like_torch():
+@pytest.mark.parametrize("mode", ["replicate", "reflect", "circular"])
+@pytest.mark.parametrize("pad, shape", [((-1, 2), (2, 3, 8)), ((2, -3), (2, 3, 8)),
+                                        ((-2, -1), (1, 8)), ((-1, 2, 1, -1), (1, 2, 3, 4)),
+                                        ((1, -1, -1, 1), (2, 5, 4))])
+def test_negative_non_constant_padding_crops_like_torch(mode, pad, shape):
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    compare_with_torch(lambda t: F.pad(t, pad, mode=mode),
+                       lambda t: torch.nn.functional.pad(t, pad, mode=mode), x)
+
+
+def test_negative_padding_layer_and_cropping_everything():
     ours, theirs = _layers("Replication", 1, (-1, 2))
-    compare_with_torch(ours, theirs, np.ones((2, 3, 4), np.float32))
+    compare_with_torch(ours, theirs, np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+    with pytest.raises(RuntimeError, match="crops input of shape"):
+        F.pad(lamina.ones(1, 3), (-2, -1), mode="replicate")
 
 
 def _summary_model(nn_module):

@@ -393,7 +393,7 @@ def pixel_unshuffle(input, downscale_factor: int):
 def pad(input, pad, mode="constant", value=None):
     """Pad the last len(pad)//2 dims: pad = (last_left, last_right, 2nd_last_left, ...).
 
-    Modes: constant (any dims, negative amounts crop), reflect, replicate, circular.
+    Modes: constant, reflect, replicate, circular; negative amounts crop, in every mode.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pad: expected a Tensor input, got {type(input).__name__}")
@@ -417,6 +417,17 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(
             f"pad: {mode} padding of the last {dims} dims needs a {dims + 1}D or {dims + 2}D "
             f"input, got input of shape {tuple(input.shape)}")
+    if min(pad) < 0:  # negative amounts crop first, then the rest pads the cropped input
+        crop = [slice(None)] * input.ndim
+        for i in range(dims):
+            before, after = pad[2 * i], pad[2 * i + 1]
+            n = input.shape[-1 - i]
+            crop[input.ndim - 1 - i] = slice(max(-before, 0), n - max(-after, 0))
+        if any(c.start >= c.stop for c in crop if c.start is not None):
+            raise RuntimeError(f"pad: negative padding {pad} crops input of shape "
+                               f"{tuple(input.shape)} to nothing")
+        input = input[tuple(crop)]
+        pad = tuple(max(p, 0) for p in pad)
     for i in range(dims):
         n, before, after = input.shape[-1 - i], pad[2 * i], pad[2 * i + 1]
         limit = n if mode == "circular" else n - 1 if mode == "reflect" else None
