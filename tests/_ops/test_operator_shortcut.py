@@ -89,7 +89,7 @@ def test_overflow_is_silent_like_torch():
         assert np.isinf((big / 1e-30).item())
 
 
-@pytest.mark.parametrize("size", [7, elementwise._LARGE + 5])  # np.maximum and np.clip paths
+@pytest.mark.parametrize("size", [7, 200, elementwise._LARGE + 5])  # maximum, clip ufunc
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_matches_torch_on_special_values(size, dtype):
     a = np.random.default_rng(0).standard_normal(size).astype(dtype)
@@ -170,7 +170,7 @@ def test_recorded_shortcut_still_detects_in_place_changes():
 
 def test_relu_raises_no_floating_point_flags_without_the_warning_switch():
     # relu's shortcut runs without lamina._quiet: np.maximum/np.clip must stay silent on nan
-    for size in (5, elementwise._LARGE + 5):
+    for size in (5, 200, elementwise._LARGE + 5):
         a = np.full(size, np.nan, np.float32)
         a[:2] = [np.inf, -np.inf]
         with np.errstate(all="raise"):
