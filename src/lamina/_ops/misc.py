@@ -292,11 +292,14 @@ Erf = _unary("Erf", lambda a: _erf_array(a), lambda a: _TWO_OVER_SQRT_PI * np.ex
 
 
 def _erf_array(a):
-    """erf in a's dtype, evaluated in float64 with Cephes' approximations (as accurate as
-    float64 rounding), then rounded once to a's dtype."""
+    """erf in a's dtype: float32 and float16 by a float32 fit (3 ulps, see _special), float64
+    with Cephes' approximations (as accurate as float64 rounding)."""
     from lamina.nn._functional import _special as s  # imported here: lamina.nn imports _ops
 
-    x = np.asarray(a, dtype=np.float64).reshape(-1)
+    if a.dtype != np.float64:
+        x = np.asarray(a, dtype=np.float32).reshape(-1)  # 1-d: in-place ops refuse 0-d results
+        return s.erf_float32(x).astype(a.dtype, copy=False).reshape(a.shape)
+    x = a.reshape(-1)
     z = x * x
     near = np.minimum(z, 1)
     small = x * s._polynomial(near, s._ERF_T) / s._polynomial(near, s._ERF_U, monic=True)
@@ -307,7 +310,7 @@ def _erf_array(a):
     large = np.copysign(1 - np.exp(-np.minimum(z, 900)) * ratio, x)
     out = np.where(np.abs(x) < 1, small, large)
     out = np.where(np.isnan(x), x, out)
-    return out.astype(a.dtype, copy=False).reshape(a.shape)
+    return out.reshape(a.shape)
 
 
 def log2(input):
