@@ -2231,7 +2231,7 @@ def save_entire_model_object(run):
     run.rec("out", loaded(run.t([[1.0, 2.0]])))
 
 
-@scenario(xfail="QA_REPORT #18")
+@scenario()
 def higher_order_gradients(run):
     torch, nn = run.torch, run.nn
     critic = run.sync(nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)))

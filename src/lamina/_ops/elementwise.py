@@ -116,6 +116,8 @@ class Add(Primitive):
     def backward(ctx, grad):
         return grad, grad
 
+    graph_backward = backward  # the same on recorded tensors (create_graph=True)
+
 
 class Sub(Primitive):
     @staticmethod
@@ -126,6 +128,8 @@ class Sub(Primitive):
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
         return grad if need_a else None, -grad if need_b else None
+
+    graph_backward = backward
 
 
 class Mul(Primitive):
@@ -140,6 +144,8 @@ class Mul(Primitive):
     def backward(ctx, grad):
         b, a = ctx.saved_tensors
         return (grad * b if b is not None else None, grad * a if a is not None else None)
+
+    graph_backward = backward
 
 
 class Div(Primitive):
@@ -156,6 +162,8 @@ class Div(Primitive):
         grad_a = grad / b
         return grad_a, (-grad_a * out if out is not None else None)
 
+    graph_backward = backward
+
 
 class Neg(Primitive):
     @staticmethod
@@ -165,6 +173,8 @@ class Neg(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    graph_backward = backward
 
 
 class Pow(Primitive):
@@ -195,6 +205,27 @@ class Pow(Primitive):
             # torch defines d(a**b)/db as 0 where a == 0 and b >= 0 (0 * log 0 would be nan)
             grad_b = np.where((a == 0) & (b >= 0), _zero(grad), grad * out * np.log(a))
         return grad_a, grad_b
+
+
+def _pow_graph_backward(ctx, grad):
+    """Pow's gradients on recorded tensors, with the same conventions as its backward."""
+    from lamina._ops import selection
+
+    a, b, out = ctx.saved_tensors
+    need_a, need_b = ctx.needs_input_grad
+    grad_a = grad_b = None
+    if need_a:
+        if isinstance(b, Tensor):
+            grad_a = selection.where(b == 0, 0.0, grad * b * a ** (b - 1))
+        else:
+            grad_a = grad * (b * a ** (b - 1)) if b != 0 else grad * 0
+    if need_b:
+        base = a if isinstance(a, Tensor) else _wrap(np.asarray(a, dtype=out._array.dtype))
+        grad_b = selection.where((base == 0) & (b >= 0), 0.0, grad * out * base.log())
+    return grad_a, grad_b
+
+
+Pow.graph_backward = staticmethod(_pow_graph_backward)
 
 
 class Remainder(Primitive):
@@ -365,7 +396,7 @@ def float_power(input, exponent):
 
 
 # ---------------------------------------------------------------- pointwise maths
-def _unary(name, forward, derivative, save="input", quiet=True):
+def _unary(name, forward, derivative, save="input", quiet=True, graph_derivative=None):
     """Build a one-input primitive whose gradient is grad * derivative(saved).
 
     `quiet` is accepted and ignored: every op now runs with NumPy's floating-point warnings
@@ -381,23 +412,31 @@ def _unary(name, forward, derivative, save="input", quiet=True):
         (saved,) = ctx.saved_tensors
         return grad * derivative(saved)
 
-    return type(name, (Primitive,), {
-        "forward": staticmethod(forward_fn),
-        "backward": staticmethod(backward_fn),
-        "__doc__": f"Elementwise {name.lower()}.",
-    })
+    def graph_backward_fn(ctx, grad):  # create_graph=True: the derivative on tensors
+        (saved,) = ctx.saved_tensors
+        return grad * graph_derivative(saved)
+
+    members = {"forward": staticmethod(forward_fn), "backward": staticmethod(backward_fn),
+               "__doc__": f"Elementwise {name.lower()}."}
+    if graph_derivative is not None:  # without one, create_graph through it is refused
+        members["graph_backward"] = staticmethod(graph_backward_fn)
+    return type(name, (Primitive,), members)
 
 
-Exp = _unary("Exp", np.exp, lambda out: out, save="output")
-Log = _unary("Log", np.log, np.reciprocal)
-Log1p = _unary("Log1p", np.log1p, lambda a: 1 / (1 + a))
-Sqrt = _unary("Sqrt", np.sqrt, lambda out: 0.5 / out, save="output")
-Rsqrt = _unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda out: -0.5 * out**3, save="output")
-Sin = _unary("Sin", np.sin, np.cos)
-Cos = _unary("Cos", np.cos, lambda a: -np.sin(a))
-Tanh = _unary("Tanh", np.tanh, lambda out: 1 - out * out, save="output")
-Abs = _unary("Abs", np.abs, np.sign)
-Reciprocal = _unary("Reciprocal", np.reciprocal, lambda out: -out * out, save="output")
+Exp = _unary("Exp", np.exp, lambda out: out, save="output", graph_derivative=lambda out: out)
+Log = _unary("Log", np.log, np.reciprocal, graph_derivative=lambda a: 1 / a)
+Log1p = _unary("Log1p", np.log1p, lambda a: 1 / (1 + a), graph_derivative=lambda a: 1 / (1 + a))
+Sqrt = _unary("Sqrt", np.sqrt, lambda out: 0.5 / out, save="output",
+              graph_derivative=lambda out: 0.5 / out)
+Rsqrt = _unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda out: -0.5 * out**3, save="output",
+               graph_derivative=lambda out: -0.5 * out**3)
+Sin = _unary("Sin", np.sin, np.cos, graph_derivative=lambda a: a.cos())
+Cos = _unary("Cos", np.cos, lambda a: -np.sin(a), graph_derivative=lambda a: -a.sin())
+Tanh = _unary("Tanh", np.tanh, lambda out: 1 - out * out, save="output",
+              graph_derivative=lambda out: 1 - out * out)
+Abs = _unary("Abs", np.abs, np.sign, graph_derivative=lambda a: a.sign())
+Reciprocal = _unary("Reciprocal", np.reciprocal, lambda out: -out * out, save="output",
+                    graph_derivative=lambda out: -out * out)
 
 
 def sigmoid_array(a: np.ndarray) -> np.ndarray:
@@ -430,6 +469,8 @@ class Sigmoid(Primitive):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)
 
+    graph_backward = backward
+
 
 def relu_array(a: np.ndarray) -> np.ndarray:
     """max(a, 0), NaN and -0.0 kept as torch keeps them: clip_array(a, 0, None) for relu,
@@ -457,6 +498,11 @@ class Relu(Primitive):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (out > zero_of(out.dtype))
+
+    @staticmethod
+    def graph_backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
 
 
 class Flat(Primitive):

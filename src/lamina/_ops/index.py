@@ -63,6 +63,11 @@ class Slice(Primitive):
         out[ctx.key] = grad
         return out, None
 
+    @staticmethod
+    def graph_backward(ctx, grad):  # create_graph=True: zeros with grad put at the key
+        zeros = _wrap(np.zeros(ctx.shape, dtype=grad._array.dtype))
+        return IndexPut.apply(zeros, ctx.key, grad), None
+
 
 def _basic_name(key):
     """torch's node name for a basic index: that of its last step (x[0] selects, x[1:] slices)."""
@@ -129,6 +134,20 @@ class IndexPut(Primitive):
             missing = len(ctx.value_shape) - grad_value.ndim
             if missing > 0:  # NumPy dropped the value's leading 1s when it was assigned
                 grad_value = grad_value.reshape((1,) * missing + grad_value.shape)
+        return grad_a, None, grad_value
+
+    @staticmethod
+    def graph_backward(ctx, grad):
+        need_a, _, need_value = ctx.needs_input_grad
+        grad_a = grad_value = None
+        if need_a:
+            grad_a = IndexPut.apply(grad, ctx.key, 0.0)
+        if need_value:
+            grad_value = Slice.apply(grad, ctx.key) if _is_basic(ctx.key) else \
+                Take.apply(grad, ctx.key)
+            missing = len(ctx.value_shape) - grad_value.ndim
+            if missing > 0:
+                grad_value = grad_value.reshape((1,) * missing + tuple(grad_value.shape))
         return grad_a, None, grad_value
 
 

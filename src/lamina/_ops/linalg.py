@@ -57,6 +57,29 @@ class Matmul(Primitive):
         return grad_a, grad_b
 
 
+def _matmul_graph_backward(ctx, grad):
+    """Matmul's backward on recorded tensors (create_graph=True), 1-D operands as matrices."""
+    a, b = ctx.saved_tensors
+    need_a, need_b = ctx.needs_input_grad
+    if a.ndim == 1 and b.ndim == 1:
+        return grad * b if need_a else None, grad * a if need_b else None
+    if a.ndim == 1:
+        a, grad = a.unsqueeze(0), grad.unsqueeze(-2)
+    vector_b = b.ndim == 1
+    if vector_b:
+        b, grad = b.unsqueeze(-1), grad.unsqueeze(-1)
+    grad_a = matmul(grad, b.transpose(-1, -2)) if need_a else None
+    grad_b = None
+    if need_b:
+        grad_b = matmul(a.transpose(-1, -2), grad)
+        if vector_b:
+            grad_b = grad_b[..., 0]
+    return grad_a, grad_b
+
+
+Matmul.graph_backward = staticmethod(_matmul_graph_backward)
+
+
 def matmul(input, other):
     """Matrix product with torch's rank rules: 1-D operands are vectors, batch dims broadcast."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
@@ -150,6 +173,21 @@ class Linear(Primitive):
         if weight[0] is not None:
             weight = (graph_view("TBackward0", (weight,)), 0)
         return (pairs[2], x, weight) if name == "AddmmBackward0" else (x, weight)
+
+    @staticmethod
+    def graph_backward(ctx, grad):
+        """backward on recorded tensors (create_graph=True)."""
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        grad_x = matmul(grad, weight) if need_x else None
+        grad_w = grad_b = None
+        if need_w or need_b:
+            g2 = grad.reshape(-1, grad.shape[-1])
+            if need_w:
+                grad_w = matmul(g2.t(), x.reshape(-1, x.shape[-1]))
+            if need_b:
+                grad_b = g2.sum(0)
+        return grad_x, grad_w, grad_b
 
     @staticmethod
     def backward(ctx, grad):

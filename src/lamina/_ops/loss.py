@@ -161,19 +161,29 @@ class MseLoss(Primitive):
 
     @staticmethod
     def forward(ctx, x, t, reduction):
-        difference = x - t
-        ctx.save_for_backward(difference)
+        ctx.save_for_backward(x, t)  # the inputs, not x - t: create_graph differentiates them
         ctx.reduction = reduction
+        difference = x - t
         return reduce_loss(difference * difference, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        (difference,) = ctx.saved_tensors
+        x, t = ctx.saved_tensors
         need_x, need_t = ctx.needs_input_grad[:2]
+        difference = x - t
         # torch's order: (2 / n) * (x - t), then times the upstream gradient
         scale = 2 / max(difference.size, 1) if ctx.reduction == "mean" else 2
         grad_x = difference * scale
         grad_x *= grad
+        return (grad_x if need_x else None), (-grad_x if need_t else None), None
+
+    @staticmethod
+    def graph_backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad[:2]
+        difference = x - t
+        scale = 2 / max(difference.numel(), 1) if ctx.reduction == "mean" else 2
+        grad_x = difference * scale * grad
         return (grad_x if need_x else None), (-grad_x if need_t else None), None
 
 

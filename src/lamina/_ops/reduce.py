@@ -44,6 +44,16 @@ def _expand_back(grad, shape, axes, keepdim):
     return out
 
 
+def _expand_back_graph(grad, shape, axes, keepdim):
+    """_expand_back on a recorded tensor (create_graph=True): a broadcast view of it."""
+    if axes is not None and not keepdim:
+        kept = list(shape)
+        for axis in axes:
+            kept[axis] = 1
+        grad = grad.reshape(tuple(kept))
+    return grad.expand(*shape)
+
+
 class Sum(Primitive):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
@@ -54,6 +64,10 @@ class Sum(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None
+
+    @staticmethod
+    def graph_backward(ctx, grad):
+        return _expand_back_graph(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None
 
 
 def _count(a, axes):
@@ -78,6 +92,11 @@ class Mean(Primitive):
     def backward(ctx, grad):
         scaled = grad / ctx.count if ctx.count else grad * np.nan
         return _expand_back(scaled, ctx.shape, ctx.axes, ctx.keepdim), None, None
+
+    @staticmethod
+    def graph_backward(ctx, grad):
+        scaled = grad / ctx.count if ctx.count else grad * float("nan")
+        return _expand_back_graph(scaled, ctx.shape, ctx.axes, ctx.keepdim), None, None
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -407,7 +426,7 @@ class Norm2(Primitive):
     def forward(ctx, a, axes, keepdim):
         out = np.sqrt(np.sum(a * a, axis=axes, keepdims=True))
         ctx.save_for_backward(a, out)
-        ctx.keepdim = keepdim
+        ctx.axes, ctx.keepdim = axes, keepdim
         if keepdim:
             return out
         return out.reshape(()) if axes is None else np.squeeze(out, axis=axes)
@@ -419,6 +438,17 @@ class Norm2(Primitive):
             grad = grad.reshape(out.shape)
         scale = np.divide(grad, out, out=np.zeros_like(out), where=out != 0)
         return a * scale, None, None
+
+    @staticmethod
+    def graph_backward(ctx, grad):
+        # out is kept as a constant (it is no tensor of the graph): recompute it from a
+        (a,) = ctx.saved_tensors[:1]
+        out = (a * a).sum(dim=ctx.axes, keepdim=True).sqrt()
+        if not ctx.keepdim:
+            grad = grad.reshape(tuple(out.shape))
+        nonzero = out != 0
+        safe = out + (~nonzero).to(out.dtype)  # 1 where the norm is 0: no 0/0 anywhere
+        return a * (grad / safe) * nonzero, None, None
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

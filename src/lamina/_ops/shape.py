@@ -38,6 +38,10 @@ class ToDtype(Primitive):
     def backward(ctx, grad):
         return grad.astype(ctx.dtype), None
 
+    @staticmethod
+    def graph_backward(ctx, grad):
+        return ToDtype.apply(grad, ctx.dtype), None
+
 
 def to_dtype(input, dtype):
     return ToDtype.apply(input, dtype)
@@ -51,6 +55,8 @@ class Clone(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    graph_backward = backward
 
 
 def clone(input):
@@ -72,6 +78,8 @@ class Reshape(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None, None
+
+    graph_backward = backward  # Tensor.reshape records
 
 
 def _infer_shape(input, shape, op):
@@ -201,6 +209,10 @@ class Permute(Primitive):
     def backward(ctx, grad):
         return grad.transpose(np.argsort(ctx.axes)), None, None
 
+    @staticmethod
+    def graph_backward(ctx, grad):
+        return grad.permute(*[int(i) for i in np.argsort(ctx.axes)]), None, None
+
 
 def permute(input, *dims):
     dims = _shape_args(dims)
@@ -267,6 +279,8 @@ class Expand(Primitive):
     def backward(ctx, grad):
         return grad, None  # the engine sums the broadcast axes back
 
+    graph_backward = backward
+
 
 def expand(input, *sizes):
     sizes = _shape_args(sizes)
@@ -317,6 +331,15 @@ class Repeat(Primitive):
         for r, n in zip(ctx.repeats, shape):
             paired += [r, n]
         summed = grad.reshape(paired).sum(axis=tuple(range(0, len(paired), 2)))
+        return summed.reshape(ctx.shape), None
+
+    @staticmethod
+    def graph_backward(ctx, grad):
+        shape = (1,) * (len(ctx.repeats) - len(ctx.shape)) + ctx.shape
+        paired = []
+        for r, n in zip(ctx.repeats, shape):
+            paired += [r, n]
+        summed = grad.reshape(tuple(paired)).sum(dim=tuple(range(0, len(paired), 2)))
         return summed.reshape(ctx.shape), None
 
 

@@ -15,6 +15,7 @@ from lamina.autograd.grad_mode import (
     set_grad_enabled,
 )
 from lamina.autograd.gradcheck import gradcheck
+from lamina.autograd.higher_order import run_graph_backward
 from lamina.autograd.variable import Variable
 
 __all__ = [
@@ -60,13 +61,25 @@ def _initial_grads(outputs, grad_outputs):
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate d(tensors)/d(leaf) into every reached leaf's `.grad`."""
-    if create_graph:
-        raise NotImplementedError(
-            "lamina does not support create_graph=True (higher-order gradients) yet"
-        )
+    """Accumulate d(tensors)/d(leaf) into every reached leaf's `.grad`.
+
+    With `create_graph=True` the gradients are recorded (see `higher_order`), so `.grad` can
+    itself be differentiated; the graph is then kept unless `retain_graph=False` is given.
+    """
     outputs = _as_tuple(tensors)
     grads = _initial_grads(outputs, grad_tensors)
+    if create_graph:
+        retain = True if retain_graph is None else bool(retain_graph)
+        grads = _graph_grads(grads, grad_tensors)
+        if inputs is not None:
+            inputs = _as_tuple(inputs)
+            results = run_graph_backward(outputs, grads, retain, inputs=inputs)
+            for tensor, g in zip(inputs, results):
+                if g is not None:
+                    tensor._grad = g if tensor._grad is None else tensor._grad + g
+            return
+        run_graph_backward(outputs, grads, retain)
+        return
     if inputs is not None:
         inputs = _as_tuple(inputs)
         results = run_backward(outputs, grads, bool(retain_graph), inputs=inputs)
@@ -81,18 +94,23 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
-    """The gradients of `outputs` with respect to `inputs`, returned (no `.grad` is touched)."""
-    if create_graph:
-        raise NotImplementedError(
-            "lamina does not support create_graph=True (higher-order gradients) yet"
-        )
+    """The gradients of `outputs` with respect to `inputs`, returned (no `.grad` is touched).
+
+    With `create_graph=True` they are recorded tensors that can be differentiated again
+    (gradient penalties, Hessian-vector products, PDE residuals); see `higher_order`.
+    """
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    results = run_backward(outputs, _initial_grads(outputs, grad_outputs), bool(retain_graph),
-                           inputs=inputs)
+    initial = _initial_grads(outputs, grad_outputs)
+    if create_graph:
+        retain = True if retain_graph is None else bool(retain_graph)
+        results = run_graph_backward(outputs, _graph_grads(initial, grad_outputs), retain,
+                                     inputs=inputs)
+    else:
+        results = run_backward(outputs, initial, bool(retain_graph), inputs=inputs)
     from lamina._tensor import _wrap
 
     out = []
@@ -108,5 +126,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 )
             out.append(None)
         else:
-            out.append(_wrap(g))
+            out.append(g if isinstance(g, Tensor) else _wrap(g))
     return tuple(out)
+
+
+def _graph_grads(initial, grad_outputs):
+    """The starting gradients for create_graph: the caller's tensors themselves where given
+    (a gradient may depend on parameters too), the default ones otherwise."""
+    given = list(_as_tuple(grad_outputs)) if grad_outputs is not None else []
+    grads = []
+    for position, array in enumerate(initial):
+        tensor = given[position] if position < len(given) else None
+        usable = (isinstance(tensor, Tensor) and tensor.requires_grad
+                  and tensor._array.dtype == array.dtype)
+        grads.append(tensor if usable else array)
+    return grads

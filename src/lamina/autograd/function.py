@@ -93,7 +93,7 @@ class Node:
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
-        for shape, counter, version in self._saved_versions:
+        for shape, counter, version, _, _ in self._saved_versions:
             if counter[0] != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
@@ -133,7 +133,7 @@ class Node:
                 continue
             for tensor in (*inputs, *outputs):
                 if isinstance(tensor, Tensor) and tensor._array is target:
-                    records.append((target.shape, tensor._vc, tensor._vc[0]))
+                    records.append((target.shape, tensor._vc, tensor._vc[0], None, target))
                     break
         self._saved_versions = records
 
@@ -474,18 +474,22 @@ def _record(cls, args, kwargs):
             node.output_meta = ((out.shape, out.dtype),)
             saved = node._saved
             if saved:
-                # the version of each saved array's tensor, checked when backward reads it
+                # per saved array: (shape, its tensor's version counter, the version now,
+                # argument index or -1 for the output, the array). Backward checks versions;
+                # create_graph finds the tensor each saved array belongs to.
                 records = []
                 for value in saved:
                     if type(value) is not np.ndarray:
                         continue
+                    position = 0
                     for a in args:
                         if isinstance(a, Tensor) and a._array is value:
-                            records.append((value.shape, a._vc, a._vc[0]))
+                            records.append((value.shape, a._vc, a._vc[0], position, value))
                             break
+                        position += 1
                     else:
                         if value is out:
-                            records.append((out.shape, t._vc, t._vc[0]))
+                            records.append((out.shape, t._vc, t._vc[0], -1, out))
                 node._saved_versions = records
             return t
         node.output_meta = ()
