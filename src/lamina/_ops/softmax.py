@@ -56,6 +56,12 @@ class Softmax(Primitive):
         result *= out
         return result.astype(dtype, copy=False), None
 
+    @staticmethod
+    def graph_backward(ctx, grad):  # create_graph=True
+        (out,) = ctx.saved_tensors
+        total = (grad * out).sum() if ctx.axis is None else (grad * out).sum(ctx.axis, True)
+        return out * (grad - total), None
+
 
 class LogSoftmax(Primitive):
     """x - max - log(sum(exp(x - max))) along `axis`; backward: g - exp(y) * sum(g)."""
@@ -84,6 +90,12 @@ class LogSoftmax(Primitive):
         result *= -np.add.reduce(grad, ctx.axis, keepdims=True)
         result += grad
         return result.astype(dtype, copy=False), None
+
+    @staticmethod
+    def graph_backward(ctx, grad):  # create_graph=True
+        (out,) = ctx.saved_tensors
+        total = grad.sum() if ctx.axis is None else grad.sum(ctx.axis, True)
+        return grad - out.exp() * total, None
 
 
 def _prepare(input, dim, dtype, op):

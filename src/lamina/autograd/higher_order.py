@@ -122,8 +122,10 @@ def _node_backward(node, grads, retain_graph):
             raise NotImplementedError(
                 f"create_graph=True: lamina cannot differentiate the backward of "
                 f"{node.name()} yet (its gradient formula is not written on tensors). "
-                "Hint: first-order gradients work; for higher orders use the ops listed in "
-                "lamina/autograd/higher_order.py's tests."
+                "Hint: first-order gradients work; second derivatives exist for linear, "
+                "matmul, + - * / ** and neg, exp/log/log1p/sqrt/rsqrt, tanh/sigmoid/relu, "
+                "sin/cos/abs, softmax/log_softmax, sum/mean/norm, mse_loss, reshape/permute/"
+                "expand/repeat and basic indexing."
             )
         result = backward(_GraphContext(node, _saved_tensors(node)), *grads)
     else:
