@@ -2271,7 +2271,7 @@ def amp_loop_disabled_on_cpu(run):
     run.rec("weight", model.weight)
 
 
-@scenario(xfail="QA_REPORT #19")
+@scenario()
 def policy_gradient_with_distributions(run):
     torch, nn, F = run.torch, run.nn, run.F
     policy = run.sync(nn.Linear(4, 2))

@@ -102,6 +102,10 @@ fill_diagonal_ unfold log_ log1p_ sin_ cos_ reciprocal_ square_ floor_ ceil_ tru
 transpose_ unsqueeze_ squeeze_
 """.split()
 LINALG = "norm vector_norm matrix_norm inv det solve svd svdvals matmul LinAlgError".split()
+DISTRIBUTIONS = """
+Distribution ExponentialFamily Bernoulli Categorical Normal OneHotCategorical
+OneHotCategoricalStraightThrough Uniform kl_divergence register_kl constraints
+""".split()
 
 MODULES = [
     ("", TOP_LEVEL),
@@ -133,6 +137,12 @@ MODULES = [
     ("testing", ["assert_close"]),
     ("autograd", ["Variable"]),
     ("nn.utils", ["clip_grad_norm"]),
+    ("distributions", DISTRIBUTIONS),
+    ("distributions.kl", ["kl_divergence", "register_kl"]),
+    ("distributions.constraints", ["Constraint", "positive", "real", "simplex", "boolean",
+                                   "unit_interval", "interval", "integer_interval"]),
+    ("distributions.utils", ["broadcast_all", "logits_to_probs", "probs_to_logits",
+                             "clamp_probs", "lazy_property"]),
 ]
 
 

@@ -98,6 +98,7 @@ from lamina.serialization import load, save  # noqa: F401,E402
 from lamina._interop import from_dlpack  # noqa: F401,E402
 from lamina._summary import ModelStatistics, summary  # noqa: F401,E402
 from lamina import nn, optim, utils  # noqa: F401,E402  (torch.nn after import torch)
+from lamina import distributions  # noqa: F401,E402
 from lamina._fit import Callback, EarlyStopping, ModelCheckpoint, fit  # noqa: F401,E402
 
 from lamina import _out  # noqa: E402
