@@ -182,6 +182,15 @@ def test_uniform_rsample_gradients_match_torch_with_the_same_noise():
     compare_with_torch(lambda *t: draw(LD, *t), lambda *t: draw(TD, *t), low, width)
 
 
+def test_straight_through_rsample_gradients_match_torch():
+    def draw(D, z):
+        return D.OneHotCategoricalStraightThrough(logits=z).rsample((3,))
+
+    lamina.manual_seed(2)
+    torch.manual_seed(2)
+    compare_with_torch(lambda t: draw(LD, t), lambda t: draw(TD, t), _normal(2, 4))
+
+
 def test_icdf_gradcheck_in_float64():
     u = lamina.tensor(_unit(6, dtype=np.float64), requires_grad=True)
     loc = lamina.tensor(_normal(6, dtype=np.float64), requires_grad=True)

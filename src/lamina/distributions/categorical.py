@@ -122,10 +122,13 @@ class Categorical(Distribution):
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
-        value = value.long().unsqueeze(-1)
-        shape = np.broadcast_shapes(tuple(value.shape), tuple(self.logits.shape))
-        value = value.expand(shape)[..., :1]
-        return self.logits.expand(shape).gather(-1, value).squeeze(-1)
+        value, logits = value.long().unsqueeze(-1), self.logits
+        batch = np.broadcast_shapes(tuple(value.shape[:-1]), tuple(logits.shape[:-1]))
+        if value.shape[:-1] != batch:
+            value = value.expand(batch + (1,))
+        if logits.shape[:-1] != batch:
+            logits = logits.expand(batch + (self._num_events,))
+        return logits.gather(-1, value).squeeze(-1)
 
     def entropy(self) -> Tensor:
         # logits of zero-probability classes are -inf after normalising; clamping them to the

@@ -37,7 +37,8 @@ class Distribution:
         if validate_args is not None:
             self._validate_args = validate_args
         if self._validate_args:
-            self._check_parameters()
+            with lamina.no_grad():  # the checks are not part of any model's graph
+                self._check_parameters()
         super().__init__()
 
     def _check_parameters(self) -> None:
@@ -160,7 +161,9 @@ class Distribution:
                 "initialize the distribution with `validate_args=False` to turn off "
                 "validation.", stacklevel=3)
             return
-        if not support.check(value).all():
+        with lamina.no_grad():
+            valid = support.check(value).all()
+        if not valid:
             raise ValueError(
                 f"Expected value argument ({type(value).__name__} of shape "
                 f"{tuple(value.shape)}) to be within the support ({support!r}) of the "
