@@ -128,6 +128,25 @@ CASES = [
         else lamina.eye(4)[lamina.tensor([2, 0, 3])]), (_probs(3, 4),)),
     ("one_hot_entropy", lambda D, z: D.OneHotCategorical(logits=z).entropy(), (_normal(3, 4),)),
     ("one_hot_variance", lambda D, p: D.OneHotCategorical(p).variance, (_probs(3, 4),)),
+    # Independent, Exponential, Laplace
+    ("independent_log_prob", lambda D, m, s, x: D.Independent(D.Normal(m, s), 1).log_prob(x),
+     (_normal(2, 3), _positive(2, 3), _normal(4, 2, 3, seed=2))),
+    ("independent_entropy", lambda D, m, s: D.Independent(D.Normal(m, s), 2).entropy(),
+     (_normal(2, 3), _positive(2, 3))),
+    ("exponential_log_prob", lambda D, r, x: D.Exponential(r).log_prob(x),
+     (_positive(5), _positive(5, seed=1))),
+    ("exponential_cdf_icdf", lambda D, r, x, u: D.Exponential(r).cdf(x) * D.Exponential(r).icdf(u),
+     (_positive(5), _positive(5, seed=1), _unit(5, seed=2))),
+    ("exponential_moments", lambda D, r: D.Exponential(r).entropy() + D.Exponential(r).mean
+     * D.Exponential(r).variance, (_positive(5),)),
+    ("laplace_log_prob", lambda D, m, s, x: D.Laplace(m, s).log_prob(x),
+     (_normal(5), _positive(5), _normal(5, seed=2))),
+    ("laplace_cdf", lambda D, m, s, x: D.Laplace(m, s).cdf(x),
+     (_normal(5), _positive(5), _normal(5, seed=2))),
+    ("laplace_icdf", lambda D, m, s, u: D.Laplace(m, s).icdf(u),
+     (_normal(5), _positive(5), _unit(5, seed=2))),
+    ("laplace_moments", lambda D, m, s: D.Laplace(m, s).entropy() + D.Laplace(m, s).variance
+     * D.Laplace(m, s).stddev, (_normal(5), _positive(5))),
     # kl_divergence
     ("kl_normal_normal", lambda D, m1, s1, m2, s2: D.kl_divergence(D.Normal(m1, s1),
                                                                    D.Normal(m2, s2)),
@@ -145,6 +164,14 @@ CASES = [
     ("kl_one_hot", lambda D, p, q: D.kl_divergence(D.OneHotCategorical(p),
                                                    D.OneHotCategorical(q)),
      (_probs(2, 3), _probs(2, 3, seed=1))),
+    ("kl_independent", lambda D, m1, s1, m2: D.kl_divergence(
+        D.Independent(D.Normal(m1, s1), 1), D.Independent(D.Normal(m2, 1.0), 1)),
+     (_normal(2, 3), _positive(2, 3), _normal(2, 3, seed=1))),
+    ("kl_exponential", lambda D, a, b: D.kl_divergence(D.Exponential(a), D.Exponential(b)),
+     (_positive(4), _positive(4, seed=1))),
+    ("kl_laplace", lambda D, m1, s1, m2, s2: D.kl_divergence(D.Laplace(m1, s1),
+                                                             D.Laplace(m2, s2)),
+     (_normal(4), _positive(4), _normal(4, seed=1), _positive(4, seed=1))),
     ("kl_uniform_uniform", lambda D, a, b: D.kl_divergence(D.Uniform(a, a + 1),
                                                            D.Uniform(a - b, a + 1 + b)),
      (_normal(4), _positive(4))),
@@ -270,8 +297,10 @@ def test_shapes_and_properties_match_torch():
 @pytest.mark.parametrize("make", [
     lambda D, t: D.Normal(t.exp(), 1.0), lambda D, t: D.Categorical(logits=t),
     lambda D, t: D.Bernoulli(logits=t), lambda D, t: D.Uniform(t, t + 1),
-    lambda D, t: D.OneHotCategorical(t.exp()),
-], ids=["normal", "categorical", "bernoulli", "uniform", "one_hot"])
+    lambda D, t: D.OneHotCategorical(t.exp()), lambda D, t: D.Exponential(t.exp()),
+    lambda D, t: D.Laplace(t, 1.0), lambda D, t: D.Independent(D.Normal(t, 1.0), 1),
+], ids=["normal", "categorical", "bernoulli", "uniform", "one_hot", "exponential", "laplace",
+        "independent"])
 def test_expand_matches_torch(make):
     array = _normal(3)
     ours = make(LD, lamina.tensor(array)).expand((2, 3))
@@ -340,6 +369,12 @@ def test_sample_statistics_are_those_of_the_distribution():
     uniform = LD.Uniform(2.0, 5.0).sample((20000,)).numpy()
     assert uniform.min() >= 2.0 and uniform.max() < 5.0
     np.testing.assert_allclose([uniform.mean(), uniform.var()], [3.5, 0.75], rtol=0.02)
+    exponential = LD.Exponential(lamina.tensor([0.5, 4.0])).sample((20000,)).numpy()
+    assert exponential.min() >= 0
+    np.testing.assert_allclose(exponential.mean(0), [2.0, 0.25], rtol=0.03)
+    laplace = LD.Laplace(1.0, 2.0).sample((20000,)).numpy()
+    np.testing.assert_allclose([np.median(laplace), np.abs(laplace - 1).mean()], [1.0, 2.0],
+                               atol=0.06)
     one_hot = LD.OneHotCategorical(probs).sample((20000,)).numpy()
     assert (one_hot.sum(-1) == 1).all()
     np.testing.assert_allclose(one_hot.mean(0), probs.numpy(), atol=0.015)
@@ -351,6 +386,8 @@ def test_sample_statistics_are_those_of_the_distribution():
     ("uniform", lambda D, t: D.Uniform(t, t + 2), (6,)),
     ("bernoulli", lambda D, t: D.Bernoulli(t.sigmoid()), (4,)),
     ("bernoulli_float64", lambda D, t: D.Bernoulli(t.sigmoid().double()), (4,)),
+    ("laplace", lambda D, t: D.Laplace(t, 2.0), (4,)),
+    ("independent_normal", lambda D, t: D.Independent(D.Normal(t, 1.0), 1), (2,)),
     ("categorical_several", lambda D, t: D.Categorical(logits=t.reshape(1, 3)), (50,)),
     ("one_hot_several", lambda D, t: D.OneHotCategorical(logits=t.reshape(1, 3)), (7, 2)),
 ])
@@ -397,6 +434,15 @@ BAD = [
     ("nan_value", lambda D, T: D.Normal(0.0, 1.0).cdf(T.tensor(math.nan))),
     ("uniform_value_outside", lambda D, T: D.Uniform(0.0, 1.0).log_prob(T.tensor(2.0))),
     ("one_hot_value", lambda D, T: D.OneHotCategorical(T.ones(3)).log_prob(T.ones(3))),
+    ("independent_too_many_dims", lambda D, T: D.Independent(D.Normal(T.zeros(2), 1.0), 2)),
+    ("independent_enumerate", lambda D, T: D.Independent(D.Bernoulli(T.ones(2) / 2), 1)
+     .enumerate_support()),
+    ("negative_rate", lambda D, T: D.Exponential(T.tensor([1.0, -1.0]))),
+    ("exponential_negative_value", lambda D, T: D.Exponential(1.0).log_prob(T.tensor(-1.0))),
+    ("laplace_zero_scale", lambda D, T: D.Laplace(0.0, 0.0)),
+    ("kl_independent_dims_differ", lambda D, T: D.kl_divergence(
+        D.Independent(D.Normal(T.zeros(2, 2), 1.0), 1),
+        D.Independent(D.Normal(T.zeros(2, 2), 1.0), 2))),
     ("kl_not_registered", lambda D, T: D.kl_divergence(D.Categorical(T.ones(2)),
                                                        D.Normal(0.0, 1.0))),
     ("categorical_has_no_rsample", lambda D, T: D.Categorical(T.ones(2)).rsample()),
@@ -449,6 +495,11 @@ REPRS = [
     lambda D, T: D.Bernoulli(logits=T.zeros(3)),
     lambda D, T: D.Uniform(0.0, 1.0),
     lambda D, T: D.OneHotCategorical(T.ones(3)),
+    lambda D, T: D.Independent(D.Normal(T.zeros(2, 3), 1.0), 1),
+    lambda D, T: D.Independent(D.Normal(T.zeros(2, 3), 1.0), 1).support,
+    lambda D, T: D.Exponential(2.0),
+    lambda D, T: D.Exponential(2.0).support,
+    lambda D, T: D.Laplace(T.zeros(2), 1.0),
     lambda D, T: D.Categorical(T.ones(3)).support,
     lambda D, T: D.Uniform(0.0, 2.0).support,
     lambda D, T: D.Categorical.arg_constraints["logits"],

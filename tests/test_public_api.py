@@ -104,7 +104,8 @@ transpose_ unsqueeze_ squeeze_
 LINALG = "norm vector_norm matrix_norm inv det solve svd svdvals matmul LinAlgError".split()
 DISTRIBUTIONS = """
 Distribution ExponentialFamily Bernoulli Categorical Normal OneHotCategorical
-OneHotCategoricalStraightThrough Uniform kl_divergence register_kl constraints
+OneHotCategoricalStraightThrough Uniform Independent Exponential Laplace kl_divergence
+register_kl constraints
 """.split()
 
 MODULES = [

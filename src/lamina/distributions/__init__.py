@@ -5,7 +5,7 @@ differentiable with respect to them. Sampling uses lamina's default generator.
 
 `import lamina` imports only this file: the classes load on first use (PEP 562 module
 `__getattr__`), which keeps the package's share of lamina's import time under 1 ms where
-importing its ten modules up front cost several.
+importing its modules up front cost several.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ _HOMES = {
     "Bernoulli": "bernoulli",
     "Categorical": "categorical",
     "Distribution": "distribution",
+    "Exponential": "exponential",
     "ExponentialFamily": "exp_family",
+    "Independent": "independent",
+    "Laplace": "laplace",
     "Normal": "normal",
     "OneHotCategorical": "one_hot_categorical",
     "OneHotCategoricalStraightThrough": "one_hot_categorical",
@@ -25,8 +28,9 @@ _HOMES = {
     "kl_divergence": "kl",
     "register_kl": "kl",
 }
-_SUBMODULES = {"bernoulli", "categorical", "constraints", "distribution", "exp_family", "kl",
-               "normal", "one_hot_categorical", "uniform", "utils"}
+_SUBMODULES = {"bernoulli", "categorical", "constraints", "distribution", "exp_family",
+               "exponential", "independent", "kl", "laplace", "normal", "one_hot_categorical",
+               "uniform", "utils"}
 
 __all__ = sorted(_HOMES)
 

@@ -11,6 +11,9 @@ import lamina.nn.functional as F
 from lamina.distributions.bernoulli import Bernoulli
 from lamina.distributions.categorical import Categorical
 from lamina.distributions.distribution import Distribution
+from lamina.distributions.exponential import Exponential
+from lamina.distributions.independent import Independent, sum_rightmost
+from lamina.distributions.laplace import Laplace
 from lamina.distributions.normal import Normal
 from lamina.distributions.one_hot_categorical import OneHotCategorical
 from lamina.distributions.uniform import Uniform
@@ -113,6 +116,30 @@ def _kl_categorical_categorical(p, q):
 @register_kl(OneHotCategorical, OneHotCategorical)
 def _kl_onehotcategorical_onehotcategorical(p, q):
     return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    rate_ratio = q.rate / p.rate
+    return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError(
+            "KL between Independent distributions needs the same reinterpreted_batch_ndims, "
+            f"got {p.reinterpreted_batch_ndims} and {q.reinterpreted_batch_ndims}"
+        )
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p, q):
+    scale_ratio = p.scale / q.scale
+    loc_distance = (p.loc - q.loc).abs()
+    return (-scale_ratio.log() + loc_distance / q.scale
+            + scale_ratio * lamina.exp(-loc_distance / p.scale) - 1)
 
 
 @register_kl(Normal, Normal)
