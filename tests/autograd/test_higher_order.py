@@ -181,3 +181,15 @@ def test_freed_graph_and_in_place_changes_are_still_caught():
     out.mul_(1)  # exp saved its output: changed in place
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         lamina.autograd.grad(out.sum(), x, create_graph=True)
+
+
+def test_zero_dim_intermediates_keep_their_graph():
+    # x[1] * x[0] multiplies 0-d arrays, which NumPy returns as scalars: the recorded
+    # node still knows which inputs its saved values were
+    results = []
+    for library in (torch, lamina):
+        x = library.tensor([0.3, -1.2, 0.7], dtype=library.float64, requires_grad=True)
+        (g,) = library.autograd.grad(x[1] * x[0] + (x ** 3).sum() * x[2], x, create_graph=True)
+        results.append([library.autograd.grad(g[i], x, retain_graph=True)[0].tolist()
+                        for i in range(3)])
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lamina._tensor import Tensor
+from lamina.autograd import functional  # torch.autograd.functional.jacobian after import torch
 from lamina.autograd.engine import run_backward, sum_to_shape
 from lamina.autograd.function import Function
 from lamina.autograd.grad_mode import (
@@ -21,6 +22,7 @@ from lamina.autograd.variable import Variable
 __all__ = [
     "Function", "backward", "grad", "gradcheck", "no_grad", "enable_grad",
     "set_grad_enabled", "inference_mode", "is_grad_enabled", "sum_to_shape", "Variable",
+    "functional",
 ]
 
 

@@ -131,9 +131,11 @@ class Node:
             target = value._array if isinstance(value, Tensor) else value
             if type(target) is not np.ndarray:
                 continue
-            for tensor in (*inputs, *outputs):
+            # the source as in _record: argument index, or -1 - k for output k
+            for source, tensor in [*enumerate(inputs), *((-1 - k, t) for k, t in
+                                                         enumerate(outputs))]:
                 if isinstance(tensor, Tensor) and tensor._array is target:
-                    records.append((target.shape, tensor._vc, tensor._vc[0], None, target))
+                    records.append((target.shape, tensor._vc, tensor._vc[0], source, target))
                     break
         self._saved_versions = records
 

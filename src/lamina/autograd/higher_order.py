@@ -169,8 +169,8 @@ def _saved_tensors(node):
         if source is None:
             tensors.append(_wrap(value))  # a constant of the forward
             continue
-        if source == -1:
-            parent, index, leaf = node, 0, None
+        if source < 0:  # output -1 - source of this node
+            parent, index, leaf = node, -1 - source, None
         else:
             edge = node.edges[source]
             if not edge:
