@@ -1,5 +1,5 @@
-"""The fast float32 paths of GELU, SiLU, erf, Hardswish and Hardsigmoid against torch and against
-float64 references: special values, signed zeros, random shapes, and the fits' accuracy."""
+"""The fast paths of GELU, SiLU, erf, the hard and ELU families, softplus and Mish against torch
+and float64 references: special values, signed zeros, random shapes, and the fits' accuracy."""
 
 import math
 import warnings
@@ -21,6 +21,15 @@ OPS = {
     "erf": (lamina.erf, torch.erf),
     "hardswish": (F.hardswish, torch.nn.functional.hardswish),
     "hardsigmoid": (F.hardsigmoid, torch.nn.functional.hardsigmoid),
+    # these share the exp2 sigmoid/softplus helpers and the clip-for-max/min passes
+    "mish": (F.mish, torch.nn.functional.mish),
+    "softplus": (F.softplus, torch.nn.functional.softplus),
+    "softplus-beta": (lambda t: F.softplus(t, 2.0, 5.0),
+                      lambda t: torch.nn.functional.softplus(t, 2.0, 5.0)),
+    "logsigmoid": (F.logsigmoid, torch.nn.functional.logsigmoid),
+    "elu": (F.elu, torch.nn.functional.elu),
+    "selu": (F.selu, torch.nn.functional.selu),
+    "celu": (lambda t: F.celu(t, 0.5), lambda t: torch.nn.functional.celu(t, 0.5)),
 }
 DTYPES = {"float32": (np.float32, torch.float32), "float64": (np.float64, torch.float64)}
 SPECIAL = [0.0, -0.0, 1e-40, -1e-40, 1e-3, -1e-3, 1.0, -1.0, 3.0, -3.0, 5.5, -5.5, 6.0, -6.0,
@@ -28,9 +37,11 @@ SPECIAL = [0.0, -0.0, 1e-40, -1e-40, 1e-3, -1e-3, 1.0, -1.0, 3.0, -3.0, 5.5, -5.
            3e38, -3e38, np.nan, -np.inf, np.inf]
 # torch's float32 GELU is nan at +inf and inf at 3e38 in its vectorised loop (but inf and 3e38
 # in its scalar tail and in float64): we give inf and 3e38, so those two are left out for GELU.
-# torch's Hardswish gradient at nan is 1 (nan fails both of its comparisons); ours is nan, as
-# it always was: making nan give 1 would cost two slow passes (fmin/fmax) on every call
-SKIP = {"gelu": {np.inf, 3e38}, "hardswish": {np.nan}}
+# torch's Hardswish gradient at nan is 1 (nan fails both of its comparisons), and its ELU-family
+# gradients at nan are 1 in the vector loop but nan in the scalar tail; ours are nan, as they
+# always were: making nan give 1 would cost two slow passes (fmin/fmax) on every call
+SKIP = {"gelu": {np.inf, 3e38}, "hardswish": {np.nan}, "elu": {np.nan}, "selu": {np.nan},
+        "celu": {np.nan}}
 
 
 def _run(name, array, upstream):
