@@ -68,6 +68,21 @@ def _binary(*shape, seed=0, dtype=np.float32):
     return _rng(seed).integers(0, 2, shape).astype(dtype)
 
 
+def _spd(D, a):
+    """A well-conditioned symmetric positive-definite matrix built from any square a."""
+    library = torch if D is TD else lamina
+    return a @ a.mT + 0.5 * library.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _cholesky_like(D, a):
+    """A valid scale_tril from any square a: its lower triangle with a positive diagonal."""
+    return a.tril(-1) + (a.diagonal(dim1=-2, dim2=-1).exp() + 0.1).unsqueeze(-1) * (
+        (torch if D is TD else lamina).eye(a.shape[-1], dtype=a.dtype))
+
+
+_SPD = (lambda a: a @ a.T + np.eye(3, dtype=np.float32))(_normal(3, 3, seed=4))
+
+
 # ---------------------------------------------------------------- values and gradients
 # Each case: (id, function of (distributions module, *tensors), the arrays). Floating arrays
 # become grad leaves; the value and the gradient of every floating input are compared.
@@ -147,6 +162,28 @@ CASES = [
      (_normal(5), _positive(5), _unit(5, seed=2))),
     ("laplace_moments", lambda D, m, s: D.Laplace(m, s).entropy() + D.Laplace(m, s).variance
      * D.Laplace(m, s).stddev, (_normal(5), _positive(5))),
+    # MultivariateNormal from each of its three parameterisations, with batch broadcasting
+    ("mvn_covariance_log_prob", lambda D, m, a, x: D.MultivariateNormal(
+        m, covariance_matrix=_spd(D, a)).log_prob(x),
+     (_normal(2, 3), _normal(3, 3, seed=1), _normal(4, 2, 3, seed=2))),
+    ("mvn_covariance_given", lambda D, m, c: D.MultivariateNormal(m, c).log_prob(m * 0.5),
+     (_normal(3), _SPD)),
+    ("mvn_scale_tril", lambda D, m, a, x: D.MultivariateNormal(
+        m, scale_tril=_cholesky_like(D, a)).log_prob(x),
+     (_normal(3), _normal(2, 3, 3, seed=1), _normal(2, 3, seed=2))),
+    ("mvn_precision", lambda D, m, a, x: D.MultivariateNormal(
+        m, precision_matrix=_spd(D, a)).log_prob(x),
+     (_normal(3), _normal(3, 3, seed=1), _normal(3, seed=2))),
+    ("mvn_entropy", lambda D, m, a: D.MultivariateNormal(m, _spd(D, a)).entropy(),
+     (_normal(2, 3), _normal(2, 3, 3, seed=1))),
+    ("mvn_variance", lambda D, m, a: D.MultivariateNormal(m, _spd(D, a)).variance,
+     (_normal(2, 3), _normal(3, 3, seed=1))),
+    ("mvn_scale_tril_property", lambda D, m, a: D.MultivariateNormal(m, _spd(D, a)).scale_tril,
+     (_normal(3), _normal(3, 3, seed=1))),
+    ("mvn_covariance_property", lambda D, m, a: D.MultivariateNormal(
+        m, scale_tril=_cholesky_like(D, a)).covariance_matrix, (_normal(3), _normal(3, 3))),
+    ("mvn_precision_property", lambda D, m, a: D.MultivariateNormal(
+        m, _spd(D, a)).precision_matrix, (_normal(3), _normal(3, 3, seed=1))),
     # kl_divergence
     ("kl_normal_normal", lambda D, m1, s1, m2, s2: D.kl_divergence(D.Normal(m1, s1),
                                                                    D.Normal(m2, s2)),
@@ -172,6 +209,10 @@ CASES = [
     ("kl_laplace", lambda D, m1, s1, m2, s2: D.kl_divergence(D.Laplace(m1, s1),
                                                              D.Laplace(m2, s2)),
      (_normal(4), _positive(4), _normal(4, seed=1), _positive(4, seed=1))),
+    ("kl_mvn", lambda D, m1, a1, m2, a2: D.kl_divergence(
+        D.MultivariateNormal(m1, _spd(D, a1)), D.MultivariateNormal(m2, scale_tril=_cholesky_like(
+            D, a2))), (_normal(2, 3), _normal(3, 3, seed=1), _normal(3, seed=2),
+                        _normal(2, 3, 3, seed=3))),
     ("kl_uniform_uniform", lambda D, a, b: D.kl_divergence(D.Uniform(a, a + 1),
                                                            D.Uniform(a - b, a + 1 + b)),
      (_normal(4), _positive(4))),
@@ -198,6 +239,16 @@ def test_normal_rsample_gradients_match_torch_with_the_same_noise():
     compare_with_torch(lambda *t: draw(LD, *t), lambda *t: draw(TD, *t), loc, scale)
 
 
+def test_multivariate_normal_rsample_gradients_match_torch_with_the_same_noise():
+    def draw(D, m, a):
+        return D.MultivariateNormal(m, _spd(D, a)).rsample((2,))
+
+    lamina.manual_seed(4)
+    torch.manual_seed(4)
+    compare_with_torch(lambda *t: draw(LD, *t), lambda *t: draw(TD, *t), _normal(2, 3),
+                       _normal(3, 3, seed=1))
+
+
 def test_uniform_rsample_gradients_match_torch_with_the_same_noise():
     low, width = _normal(4), _positive(4)
 
@@ -222,6 +273,24 @@ def test_icdf_gradcheck_in_float64():
     u = lamina.tensor(_unit(6, dtype=np.float64), requires_grad=True)
     loc = lamina.tensor(_normal(6, dtype=np.float64), requires_grad=True)
     assert gradcheck(lambda u, loc: LD.Normal(loc, 2.0).icdf(u), (u, loc))
+
+
+def test_multivariate_normal_gradcheck_in_float64():
+    a = lamina.tensor(_normal(3, 3, dtype=np.float64), requires_grad=True)
+    loc = lamina.tensor(_normal(2, 3, seed=1, dtype=np.float64), requires_grad=True)
+    x = lamina.tensor(_normal(2, 3, seed=2, dtype=np.float64))
+    assert gradcheck(lambda a, loc: LD.MultivariateNormal(loc, _spd(LD, a)).log_prob(x),
+                     (a, loc))
+    assert gradcheck(lambda a: LD.MultivariateNormal(loc, precision_matrix=_spd(LD, a))
+                     .entropy(), (a,))
+
+
+def test_multivariate_normal_without_validation_fails_in_cholesky_as_torch():
+    covariance = [[1.0, 2.0], [2.0, 1.0]]
+    with pytest.raises(RuntimeError):
+        TD.MultivariateNormal(torch.zeros(2), torch.tensor(covariance), validate_args=False)
+    with pytest.raises(lamina.linalg.LinAlgError):
+        LD.MultivariateNormal(lamina.zeros(2), lamina.tensor(covariance), validate_args=False)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -299,8 +368,9 @@ def test_shapes_and_properties_match_torch():
     lambda D, t: D.Bernoulli(logits=t), lambda D, t: D.Uniform(t, t + 1),
     lambda D, t: D.OneHotCategorical(t.exp()), lambda D, t: D.Exponential(t.exp()),
     lambda D, t: D.Laplace(t, 1.0), lambda D, t: D.Independent(D.Normal(t, 1.0), 1),
+    lambda D, t: D.MultivariateNormal(t, _spd(D, t.outer(t))),
 ], ids=["normal", "categorical", "bernoulli", "uniform", "one_hot", "exponential", "laplace",
-        "independent"])
+        "independent", "multivariate_normal"])
 def test_expand_matches_torch(make):
     array = _normal(3)
     ours = make(LD, lamina.tensor(array)).expand((2, 3))
@@ -375,6 +445,11 @@ def test_sample_statistics_are_those_of_the_distribution():
     laplace = LD.Laplace(1.0, 2.0).sample((20000,)).numpy()
     np.testing.assert_allclose([np.median(laplace), np.abs(laplace - 1).mean()], [1.0, 2.0],
                                atol=0.06)
+    covariance = np.array([[2.0, 0.6], [0.6, 0.5]], np.float32)
+    mvn = LD.MultivariateNormal(lamina.tensor([1.0, -1.0]), lamina.tensor(covariance))
+    draws_mvn = mvn.sample((20000,)).numpy()
+    np.testing.assert_allclose(draws_mvn.mean(0), [1.0, -1.0], atol=0.05)
+    np.testing.assert_allclose(np.cov(draws_mvn.T), covariance, atol=0.06)
     one_hot = LD.OneHotCategorical(probs).sample((20000,)).numpy()
     assert (one_hot.sum(-1) == 1).all()
     np.testing.assert_allclose(one_hot.mean(0), probs.numpy(), atol=0.015)
@@ -388,6 +463,7 @@ def test_sample_statistics_are_those_of_the_distribution():
     ("bernoulli_float64", lambda D, t: D.Bernoulli(t.sigmoid().double()), (4,)),
     ("laplace", lambda D, t: D.Laplace(t, 2.0), (4,)),
     ("independent_normal", lambda D, t: D.Independent(D.Normal(t, 1.0), 1), (2,)),
+    ("multivariate_normal", lambda D, t: D.MultivariateNormal(t, _spd(D, t.outer(t))), (3,)),
     ("categorical_several", lambda D, t: D.Categorical(logits=t.reshape(1, 3)), (50,)),
     ("one_hot_several", lambda D, t: D.OneHotCategorical(logits=t.reshape(1, 3)), (7, 2)),
 ])
@@ -443,6 +519,17 @@ BAD = [
     ("kl_independent_dims_differ", lambda D, T: D.kl_divergence(
         D.Independent(D.Normal(T.zeros(2, 2), 1.0), 1),
         D.Independent(D.Normal(T.zeros(2, 2), 1.0), 2))),
+    ("mvn_not_positive_definite", lambda D, T: D.MultivariateNormal(
+        T.zeros(2), T.tensor([[1.0, 2.0], [2.0, 1.0]]))),
+    ("mvn_not_symmetric", lambda D, T: D.MultivariateNormal(
+        T.zeros(2), T.tensor([[1.0, 0.5], [0.0, 1.0]]))),
+    ("mvn_scale_tril_upper", lambda D, T: D.MultivariateNormal(
+        T.zeros(2), scale_tril=T.tensor([[1.0, 0.5], [0.0, 1.0]]))),
+    ("mvn_two_matrices", lambda D, T: D.MultivariateNormal(T.zeros(2), T.eye(2), T.eye(2))),
+    ("mvn_scalar_loc", lambda D, T: D.MultivariateNormal(T.tensor(0.0), T.eye(1))),
+    ("mvn_vector_covariance", lambda D, T: D.MultivariateNormal(T.zeros(2), T.ones(2))),
+    ("mvn_value_event_shape", lambda D, T: D.MultivariateNormal(T.zeros(2), T.eye(2))
+     .log_prob(T.zeros(3))),
     ("kl_not_registered", lambda D, T: D.kl_divergence(D.Categorical(T.ones(2)),
                                                        D.Normal(0.0, 1.0))),
     ("categorical_has_no_rsample", lambda D, T: D.Categorical(T.ones(2)).rsample()),
@@ -500,6 +587,10 @@ REPRS = [
     lambda D, T: D.Exponential(2.0),
     lambda D, T: D.Exponential(2.0).support,
     lambda D, T: D.Laplace(T.zeros(2), 1.0),
+    lambda D, T: D.MultivariateNormal(T.zeros(2), scale_tril=T.eye(2)),
+    lambda D, T: D.MultivariateNormal(T.zeros(4, 2), precision_matrix=T.eye(2)),
+    lambda D, T: D.MultivariateNormal.arg_constraints["covariance_matrix"],
+    lambda D, T: D.MultivariateNormal.arg_constraints["scale_tril"],
     lambda D, T: D.Categorical(T.ones(3)).support,
     lambda D, T: D.Uniform(0.0, 2.0).support,
     lambda D, T: D.Categorical.arg_constraints["logits"],

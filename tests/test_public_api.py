@@ -104,7 +104,8 @@ transpose_ unsqueeze_ squeeze_
 LINALG = "norm vector_norm matrix_norm inv det solve svd svdvals matmul LinAlgError".split()
 DISTRIBUTIONS = """
 Distribution ExponentialFamily Bernoulli Categorical Normal OneHotCategorical
-OneHotCategoricalStraightThrough Uniform Independent Exponential Laplace kl_divergence
+OneHotCategoricalStraightThrough Uniform Independent Exponential Laplace MultivariateNormal
+kl_divergence
 register_kl constraints
 """.split()
 
@@ -141,7 +142,8 @@ MODULES = [
     ("distributions", DISTRIBUTIONS),
     ("distributions.kl", ["kl_divergence", "register_kl"]),
     ("distributions.constraints", ["Constraint", "positive", "real", "simplex", "boolean",
-                                   "unit_interval", "interval", "integer_interval"]),
+                                   "unit_interval", "interval", "integer_interval",
+                                   "positive_definite", "lower_cholesky"]),
     ("distributions.utils", ["broadcast_all", "logits_to_probs", "probs_to_logits",
                              "clamp_probs", "lazy_property"]),
 ]

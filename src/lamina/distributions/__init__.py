@@ -21,6 +21,7 @@ _HOMES = {
     "ExponentialFamily": "exp_family",
     "Independent": "independent",
     "Laplace": "laplace",
+    "MultivariateNormal": "multivariate_normal",
     "Normal": "normal",
     "OneHotCategorical": "one_hot_categorical",
     "OneHotCategoricalStraightThrough": "one_hot_categorical",
@@ -29,8 +30,8 @@ _HOMES = {
     "register_kl": "kl",
 }
 _SUBMODULES = {"bernoulli", "categorical", "constraints", "distribution", "exp_family",
-               "exponential", "independent", "kl", "laplace", "normal", "one_hot_categorical",
-               "uniform", "utils"}
+               "exponential", "independent", "kl", "laplace", "multivariate_normal", "normal",
+               "one_hot_categorical", "uniform", "utils"}
 
 __all__ = sorted(_HOMES)
 

@@ -6,6 +6,8 @@ import math
 import warnings
 from functools import total_ordering
 
+import numpy as np
+
 import lamina
 import lamina.nn.functional as F
 from lamina.distributions.bernoulli import Bernoulli
@@ -14,6 +16,7 @@ from lamina.distributions.distribution import Distribution
 from lamina.distributions.exponential import Exponential
 from lamina.distributions.independent import Independent, sum_rightmost
 from lamina.distributions.laplace import Laplace
+from lamina.distributions.multivariate_normal import MultivariateNormal, batch_mahalanobis
 from lamina.distributions.normal import Normal
 from lamina.distributions.one_hot_categorical import OneHotCategorical
 from lamina.distributions.uniform import Uniform
@@ -140,6 +143,23 @@ def _kl_laplace_laplace(p, q):
     loc_distance = (p.loc - q.loc).abs()
     return (-scale_ratio.log() + loc_distance / q.scale
             + scale_ratio * lamina.exp(-loc_distance / p.scale) - 1)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different event "
+                         "shapes cannot be computed")
+    p_tril, q_tril = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_log_ratio = (q_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+                      - p_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1))
+    n = p.event_shape[0]
+    batch = tuple(np.broadcast_shapes(tuple(q_tril.shape[:-2]), tuple(p_tril.shape[:-2])))
+    # trace(Sq^-1 Sp) = |Lq^-1 Lp|_F^2
+    ratio = lamina.linalg.solve(q_tril.expand(batch + (n, n)), p_tril.expand(batch + (n, n)))
+    trace = ratio.pow(2).sum((-2, -1))
+    mahalanobis = batch_mahalanobis(q_tril, q.loc - p.loc)
+    return half_log_ratio + 0.5 * (trace + mahalanobis - n)
 
 
 @register_kl(Normal, Normal)
