@@ -99,6 +99,13 @@ def test_random_inputs_match_torch(name, dtype, shape, scale, seed, transpose):
     assert_close(grad, expected_grad, atol=1e-5 * max(scale, 1.0) if dtype == "float32" else None)
 
 
+def test_logsigmoid_has_no_softplus_threshold_in_float64():
+    x = np.array([-20.5, -25.0, -40.0, -700.0], dtype=np.float64)
+    out, expected, grad, expected_grad = _run("logsigmoid", x, np.ones_like(x))
+    assert_close(out, expected)
+    assert_close(grad, expected_grad)
+
+
 def test_erf_float32_is_within_four_ulps():
     x = np.concatenate([np.linspace(-8, 8, 400_001), np.geomspace(1e-30, 1.0, 20_001)])
     x = np.concatenate([x, -x]).astype(np.float32)
@@ -120,11 +127,16 @@ def test_normal_cdf_float32_is_within_eight_ulps_above_a_tenth():
     assert error[~upper].max() <= 6e-8  # absolute in the lower tail, as torch's own float32 GELU
 
 
-def test_exp2_inplace_stops_at_the_smallest_normal_and_overflows_quietly():
-    a = np.array([-1000.0, -127.0, -126.0, 0.0, 3.0, 200.0, np.inf, np.nan], dtype=np.float32)
+@pytest.mark.parametrize("extremes", [[], [-1000.0, -140.0, 200.0, np.inf, -np.inf, np.nan]],
+                         ids=["in-range", "with-extremes"])
+def test_exp2_inplace_matches_float64_quietly(extremes):
+    # in range: NumPy's exp2; with a subnormal, overflowing or nan result: exp(a ln 2)
+    a = np.array([-126.0, -100.5, -1.0, -1e-3, 0.0, 0.25, 3.0, 100.0, 127.5] + extremes,
+                 dtype=np.float32)
+    with np.errstate(over="ignore"):
+        expected = np.exp2(a.astype(np.float64)).astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         out = exp2_(a)
-    assert out is a
-    smallest = float(np.finfo(np.float32).tiny)
-    np.testing.assert_array_equal(out, [smallest, smallest, smallest, 1, 8, np.inf, np.inf, np.nan])
+    assert out is a and out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-44)  # subnormals: ~1 ulp

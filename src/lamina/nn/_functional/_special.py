@@ -64,14 +64,15 @@ _ATANH_ERF_HIGH_FIRST = tuple(reversed(_ATANH_ERF))
 def exp2_(a: np.ndarray) -> np.ndarray:
     """2^a in place, for float arrays; overflow gives inf silently.
 
-    NumPy's float32 exp2 takes ~25 ns an element (100x its usual speed) wherever the result is
-    subnormal or underflows, so arguments are first raised to -126 (2^-126 is the smallest
-    normal float32): the results there only ever get 1 added, or multiply a tiny number.
+    NumPy's float32 exp2 is 2.5x faster than its exp, except where a result overflows or is
+    subnormal: there it takes 5-25 ns an element, 10-100x its usual speed. Arrays with any such
+    element (or a nan) go to exp(a ln 2) instead, whose speed does not depend on the values.
     """
-    if a.size and not a.min() >= -126:  # (nan too) a third of the clip it usually saves
-        np.clip(a, -126.0, np.inf, out=a)  # both bounds: the one-sided clip is 3x slower
-    with np.errstate(over="ignore"):
+    if a.size and a.min() >= -126 and a.max() < 128:  # two 6.5 us reductions at (256, 512)
         return np.exp2(a, out=a)
+    a *= math.log(2)
+    with np.errstate(over="ignore"):
+        return np.exp(a, out=a)
 
 
 def _odd_polynomial(x: np.ndarray, s: np.ndarray, coefficients) -> np.ndarray:

@@ -478,8 +478,10 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    # 0 - softplus(-x), not -softplus(-x): torch's log-sigmoid is +0.0 for large x, not -0.0
-    return 0.0 - softplus(-input)
+    # 0 - softplus(-x), not -softplus(-x): torch's log-sigmoid is +0.0 for large x, not -0.0;
+    # and no threshold: softplus' switch to the identity at 20 is off by e^-20 (2e-9), which
+    # float64 sees, in the value and the gradient
+    return 0.0 - softplus(-input, 1.0, math.inf)
 
 
 def softsign(input: Tensor) -> Tensor:
