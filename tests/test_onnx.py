@@ -50,6 +50,19 @@ class _Custom(nn.Module):
         return F.log_softmax(self.head(x.flatten(1)) * 0.5 - 1.0, dim=-1)
 
 
+class _Reconstruction(nn.Module):
+    """mse_loss inside forward: every reduction, broadcast against the batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.encode, self.decode = nn.Linear(6, 2), nn.Linear(2, 6)
+
+    def forward(self, x):
+        rebuilt = self.decode(self.encode(x).tanh())
+        return (F.mse_loss(rebuilt, x, reduction="none") + F.mse_loss(rebuilt, x)
+                - 0.1 * F.mse_loss(rebuilt, x, reduction="sum"))
+
+
 CASES = collections.OrderedDict([
     ("seed-mlp", (_seed_mlp, (3, 2))),
     ("seed-784", (lambda: nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64),
@@ -58,6 +71,7 @@ CASES = collections.OrderedDict([
     ("seed-cnn", (_seed_cnn, (2, 3, 32, 32))),
     ("seed-bn-mlp", (_seed_bn_mlp, (4, 784))),
     ("custom", (_Custom, (2, 4, 16))),
+    ("mse", (_Reconstruction, (3, 6))),
 ])
 
 

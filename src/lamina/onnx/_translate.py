@@ -229,6 +229,26 @@ def _extreme(builder, a, axes, keepdim, largest, *, outputs):
         builder, a, axes, keepdim, outputs=outputs)
 
 
+@translates("_ops.loss", "MseLoss")
+def _mse_loss(builder, x, t, reduction, *, outputs):
+    dtype = _dtype_of((x, t))
+    difference = builder.node("Sub", [_operand(builder, x, dtype), _operand(builder, t, dtype)])
+    squared = builder.node("Mul", difference + difference)
+    if reduction == "none":
+        return squared
+    shape = np.broadcast_shapes(np.shape(_array_of(x)), np.shape(_array_of(t)))
+    axes = builder.ints(list(range(len(shape))))
+    if reduction == "sum":
+        return builder.node("ReduceSum", squared + [axes], keepdims=0)
+    if builder.opset >= 18:
+        return builder.node("ReduceMean", squared + [axes], keepdims=0)
+    return builder.node("ReduceMean", squared, axes=list(range(len(shape))), keepdims=0)
+
+
+def _array_of(value):
+    return value._array if isinstance(value, Tensor) else value
+
+
 # ---------------------------------------------------------------- softmax family
 @translates("_ops.softmax", "Softmax")
 def _softmax(builder, a, dim, *rest, outputs):
