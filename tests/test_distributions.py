@@ -184,6 +184,20 @@ CASES = [
         m, scale_tril=_cholesky_like(D, a)).covariance_matrix, (_normal(3), _normal(3, 3))),
     ("mvn_precision_property", lambda D, m, a: D.MultivariateNormal(
         m, _spd(D, a)).precision_matrix, (_normal(3), _normal(3, 3, seed=1))),
+    # Beta
+    ("beta_log_prob", lambda D, a, b, x: D.Beta(a, b).log_prob(x),
+     (_positive(5), _positive(5, seed=1), _unit(5, seed=2))),
+    ("beta_log_prob_at_edges", lambda D, a, x: D.Beta(a, 1.0).log_prob(x),
+     (_positive(3), np.array([0.0, 0.5, 1.0], np.float32))),
+    ("beta_entropy", lambda D, a, b: D.Beta(a, b).entropy(), (_positive(2, 3), _positive(3))),
+    ("beta_moments", lambda D, a, b: D.Beta(a, b).mean * D.Beta(a, b).variance
+     + D.Beta(a, b).stddev, (_positive(5), _positive(5, seed=1))),
+    ("beta_mode", lambda D, a, b: D.Beta(a, b).mode,
+     (np.array([0.5, 2.0, 1.0, 0.7, 3.0], np.float32), np.array([0.5, 3.0, 1.0, 2.0, 0.4],
+                                                                 np.float32))),
+    ("beta_float64", lambda D, a, b, x: D.Beta(a, b).log_prob(x),
+     (_positive(4, dtype=np.float64), _positive(4, seed=1, dtype=np.float64),
+      _unit(4, dtype=np.float64))),
     # kl_divergence
     ("kl_normal_normal", lambda D, m1, s1, m2, s2: D.kl_divergence(D.Normal(m1, s1),
                                                                    D.Normal(m2, s2)),
@@ -213,6 +227,8 @@ CASES = [
         D.MultivariateNormal(m1, _spd(D, a1)), D.MultivariateNormal(m2, scale_tril=_cholesky_like(
             D, a2))), (_normal(2, 3), _normal(3, 3, seed=1), _normal(3, seed=2),
                         _normal(2, 3, 3, seed=3))),
+    ("kl_beta", lambda D, a1, b1, a2, b2: D.kl_divergence(D.Beta(a1, b1), D.Beta(a2, b2)),
+     (_positive(4), _positive(4, seed=1), _positive(4, seed=2), _positive(4, seed=3))),
     ("kl_uniform_uniform", lambda D, a, b: D.kl_divergence(D.Uniform(a, a + 1),
                                                            D.Uniform(a - b, a + 1 + b)),
      (_normal(4), _positive(4))),
@@ -283,6 +299,33 @@ def test_multivariate_normal_gradcheck_in_float64():
                      (a, loc))
     assert gradcheck(lambda a: LD.MultivariateNormal(loc, precision_matrix=_spd(LD, a))
                      .entropy(), (a,))
+
+
+def test_lgamma_and_digamma_match_torch_and_gradcheck():
+    from lamina.distributions._special import digamma, lgamma
+
+    x = np.array([1e-6, 0.1, 0.5, 1.0, 1.5, 2.0, 3.3, 6.9, 7.0, 25.0, 1e4, -0.5, -2.7])
+    assert_close(lgamma(lamina.tensor(x)), torch.lgamma(torch.from_numpy(x)), rtol=1e-13)
+    assert_close(digamma(lamina.tensor(x)), torch.digamma(torch.from_numpy(x)), rtol=1e-13)
+    special = np.array([0.0, -1.0, -2.0])
+    assert_close(lgamma(lamina.tensor(special)), torch.lgamma(torch.from_numpy(special)))
+    assert_close(digamma(lamina.tensor(special)), torch.digamma(torch.from_numpy(special)))
+    assert lgamma(lamina.tensor(x[:4].astype(np.float32))).dtype == lamina.float32
+    leaf = lamina.tensor(np.array([0.3, 1.7, 8.5, -0.4]), requires_grad=True)
+    assert gradcheck(lambda t: lgamma(t), (leaf,))
+    assert gradcheck(lambda t: digamma(t), (leaf,))
+
+
+def test_beta_samples_and_its_rsample_limit():
+    lamina.manual_seed(0)
+    draws = LD.Beta(lamina.tensor([2.0, 0.5]), lamina.tensor([5.0, 0.5])).sample((20000,))
+    assert tuple(draws.shape) == (20000, 2) and draws.dtype == lamina.float32
+    assert float(draws.min()) > 0 and float(draws.max()) < 1
+    np.testing.assert_allclose(draws.numpy().mean(0), [2 / 7, 0.5], atol=0.01)
+    np.testing.assert_allclose(draws.numpy().var(0), [10 / 392, 0.125], rtol=0.05)
+    with pytest.raises(NotImplementedError):  # torch reparameterises its gamma draws; we don't
+        LD.Beta(2.0, 3.0).rsample()
+    assert not LD.Beta.has_rsample
 
 
 def test_multivariate_normal_without_validation_fails_in_cholesky_as_torch():
@@ -369,8 +412,9 @@ def test_shapes_and_properties_match_torch():
     lambda D, t: D.OneHotCategorical(t.exp()), lambda D, t: D.Exponential(t.exp()),
     lambda D, t: D.Laplace(t, 1.0), lambda D, t: D.Independent(D.Normal(t, 1.0), 1),
     lambda D, t: D.MultivariateNormal(t, _spd(D, t.outer(t))),
+    lambda D, t: D.Beta(t.exp(), 2.0),
 ], ids=["normal", "categorical", "bernoulli", "uniform", "one_hot", "exponential", "laplace",
-        "independent", "multivariate_normal"])
+        "independent", "multivariate_normal", "beta"])
 def test_expand_matches_torch(make):
     array = _normal(3)
     ours = make(LD, lamina.tensor(array)).expand((2, 3))
@@ -530,6 +574,8 @@ BAD = [
     ("mvn_vector_covariance", lambda D, T: D.MultivariateNormal(T.zeros(2), T.ones(2))),
     ("mvn_value_event_shape", lambda D, T: D.MultivariateNormal(T.zeros(2), T.eye(2))
      .log_prob(T.zeros(3))),
+    ("beta_negative", lambda D, T: D.Beta(-1.0, 2.0)),
+    ("beta_value_outside", lambda D, T: D.Beta(1.0, 2.0).log_prob(T.tensor(1.5))),
     ("kl_not_registered", lambda D, T: D.kl_divergence(D.Categorical(T.ones(2)),
                                                        D.Normal(0.0, 1.0))),
     ("categorical_has_no_rsample", lambda D, T: D.Categorical(T.ones(2)).rsample()),
@@ -543,7 +589,8 @@ def test_invalid_arguments_raise_torchs_exception_type(name, make):
         make(TD, torch)
     with pytest.raises(expected.type) as got:
         make(LD, lamina)
-    if str(expected.value).startswith("Expected"):  # validation messages are torch's text
+    # validation messages are torch's text (torch's Beta names its inner Dirichlet; ours not)
+    if str(expected.value).startswith("Expected") and name != "beta_negative":
         assert str(got.value).replace("lamina", "torch") == str(expected.value)
 
 
@@ -591,6 +638,8 @@ REPRS = [
     lambda D, T: D.MultivariateNormal(T.zeros(4, 2), precision_matrix=T.eye(2)),
     lambda D, T: D.MultivariateNormal.arg_constraints["covariance_matrix"],
     lambda D, T: D.MultivariateNormal.arg_constraints["scale_tril"],
+    lambda D, T: D.Beta(T.ones(2), 2.0),
+    lambda D, T: D.Beta(2.0, 3.0).support,
     lambda D, T: D.Categorical(T.ones(3)).support,
     lambda D, T: D.Uniform(0.0, 2.0).support,
     lambda D, T: D.Categorical.arg_constraints["logits"],

@@ -105,7 +105,7 @@ LINALG = "norm vector_norm matrix_norm inv det solve svd svdvals matmul LinAlgEr
 DISTRIBUTIONS = """
 Distribution ExponentialFamily Bernoulli Categorical Normal OneHotCategorical
 OneHotCategoricalStraightThrough Uniform Independent Exponential Laplace MultivariateNormal
-kl_divergence
+Beta kl_divergence
 register_kl constraints
 """.split()
 

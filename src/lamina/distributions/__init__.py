@@ -15,6 +15,7 @@ import importlib
 # public name -> the module that defines it, as in torch.distributions
 _HOMES = {
     "Bernoulli": "bernoulli",
+    "Beta": "beta",
     "Categorical": "categorical",
     "Distribution": "distribution",
     "Exponential": "exponential",
@@ -29,7 +30,7 @@ _HOMES = {
     "kl_divergence": "kl",
     "register_kl": "kl",
 }
-_SUBMODULES = {"bernoulli", "categorical", "constraints", "distribution", "exp_family",
+_SUBMODULES = {"bernoulli", "beta", "categorical", "constraints", "distribution", "exp_family",
                "exponential", "independent", "kl", "laplace", "multivariate_normal", "normal",
                "one_hot_categorical", "uniform", "utils"}
 

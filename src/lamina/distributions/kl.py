@@ -10,7 +10,9 @@ import numpy as np
 
 import lamina
 import lamina.nn.functional as F
+from lamina.distributions._special import digamma, lgamma
 from lamina.distributions.bernoulli import Bernoulli
+from lamina.distributions.beta import Beta
 from lamina.distributions.categorical import Categorical
 from lamina.distributions.distribution import Distribution
 from lamina.distributions.exponential import Exponential
@@ -106,6 +108,18 @@ def _kl_bernoulli_bernoulli(p, q):
     zeros = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
     zeros = lamina.where(p.probs == 1, 0.0, lamina.where(q.probs == 1, math.inf, zeros))
     return ones + zeros
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    p_total = p.concentration1 + p.concentration0
+    q_total = q.concentration1 + q.concentration0
+    log_normalisers = (lgamma(q.concentration1) + lgamma(q.concentration0) + lgamma(p_total)
+                       - lgamma(p.concentration1) - lgamma(p.concentration0) - lgamma(q_total))
+    return (log_normalisers
+            + (p.concentration1 - q.concentration1) * digamma(p.concentration1)
+            + (p.concentration0 - q.concentration0) * digamma(p.concentration0)
+            + (q_total - p_total) * digamma(p_total))
 
 
 @register_kl(Categorical, Categorical)
