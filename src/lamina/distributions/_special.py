@@ -1,4 +1,5 @@
-"""erfinv, for Normal.icdf: NumPy has none and lamina's ops do not provide one yet."""
+"""Special functions for the distributions, which lamina's ops lack: erfinv (Normal.icdf),
+lgamma and digamma (Beta). Each is a one-input primitive evaluated in float64."""
 
 from __future__ import annotations
 
