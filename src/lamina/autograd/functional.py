@@ -94,24 +94,14 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): the Jacobian-vector product, by differentiating a vjp (the
     "double-vjp" trick: u -> u^T J is linear in u, and its gradient along v is J v)."""
     inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-    if v is None:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the "
-                               "user-provided function is a single Tensor with a single "
-                               "element.")
-        vs = (_wrap(np.ones(inputs[0]._array.shape, inputs[0]._array.dtype)),)
-    else:
-        _, vs = _as_tuple(v, "v", "jvp")
-        _check_like(vs, inputs, "v", "jvp")
+    vs = _input_vectors(v, inputs, "jvp")
     inputs = _prepare(inputs, True)
     outputs_tuple, outputs = _as_tuple(_run(func, inputs), "outputs of the user-provided "
                                        "function", "jvp")
     dummies = tuple(_wrap(np.zeros(o._array.shape, o._array.dtype)).requires_grad_(True)
                     for o in outputs)
     transposed = _grads(outputs, inputs, dummies, True, strict, "jvp")
-    with enable_grad():
-        total = sum(((g * u).sum() for g, u in zip(transposed, vs) if g.requires_grad),
-                    start=_wrap(np.zeros((), outputs[0]._array.dtype)))
+    total = _contract(transposed, vs, outputs[0]._array.dtype)
     if total.requires_grad:
         result = _grads((total,), dummies, (_wrap(np.ones((), total._array.dtype)),),
                         create_graph, strict=False, function="jvp")
@@ -192,30 +182,40 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def _hessian_product(func, inputs, v, create_graph, strict, name):
     inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
-    if v is None:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the "
-                               "user-provided function is a single Tensor with a single "
-                               "element.")
-        vs = (_wrap(np.ones(inputs[0]._array.shape, inputs[0]._array.dtype)),)
-    else:
-        _, vs = _as_tuple(v, "v", name)
-        _check_like(vs, inputs, "v", name)
+    vs = _input_vectors(v, inputs, name)
     inputs = _prepare(inputs, True)
     _, outputs = _as_tuple(_run(func, inputs), "outputs of the user-provided function", name)
     if len(outputs) != 1 or outputs[0].numel() != 1:
         raise RuntimeError(f"The function given to {name} should return a single Tensor with "
                            f"a single element, got shape {tuple(outputs[0].shape)}")
     gradient = _grads(outputs, inputs, (None,), True, strict, name)
-    with enable_grad():
-        total = sum(((g * u).sum() for g, u in zip(gradient, vs) if g.requires_grad),
-                    start=_wrap(np.zeros((), outputs[0]._array.dtype)))
+    total = _contract(gradient, vs, outputs[0]._array.dtype)
     if total.requires_grad:
         result = _grads((total,), inputs, (None,), create_graph, strict, name)
     else:
         result = tuple(_wrap(np.zeros(x._array.shape, x._array.dtype)) for x in inputs)
     output = outputs[0] if create_graph else outputs[0].detach()
     return output, (result if inputs_tuple else result[0])
+
+
+def _input_vectors(v, inputs, function):
+    """v as a tuple shaped like the inputs; None is allowed for a single one-element input."""
+    if v is None:
+        if len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the "
+                               "user-provided function is a single Tensor with a single "
+                               "element.")
+        return (_wrap(np.ones(inputs[0]._array.shape, inputs[0]._array.dtype)),)
+    _, vs = _as_tuple(v, "v", function)
+    _check_like(vs, inputs, "v", function)
+    return vs
+
+
+def _contract(grads, vs, dtype):
+    """sum_i <grads_i, vs_i>, recorded: its gradient is the directional derivative."""
+    with enable_grad():
+        return sum(((g * u).sum() for g, u in zip(grads, vs) if g.requires_grad),
+                   start=_wrap(np.zeros((), dtype)))
 
 
 def _check_like(vs, targets, what, function):
