@@ -101,6 +101,16 @@ expm1 median mode quantile bincount tile diff dist byte char short nbytes itemsi
 fill_diagonal_ unfold log_ log1p_ sin_ cos_ reciprocal_ square_ floor_ ceil_ trunc_ round_ t_
 transpose_ unsqueeze_ squeeze_
 """.split()
+# more maths and shape helpers (lamina._ops.more_math, more_shape)
+TOP_LEVEL_MORE = """
+nan_to_num nansum nanmean logaddexp hypot heaviside signbit cummax cummin logcumsumexp
+searchsorted bucketize histc tensor_split hsplit vsplit dsplit dstack column_stack atleast_1d
+atleast_2d atleast_3d ravel rot90 take_along_dim
+""".split()
+TENSOR_ATTRIBUTES_MORE = """
+nan_to_num nansum nanmean logaddexp hypot heaviside signbit cummax cummin logcumsumexp histc
+tensor_split hsplit vsplit dsplit ravel rot90 take_along_dim
+""".split()
 LINALG = "norm vector_norm matrix_norm inv det solve svd svdvals matmul LinAlgError".split()
 DISTRIBUTIONS = """
 Distribution ExponentialFamily Bernoulli Categorical Normal OneHotCategorical
@@ -130,6 +140,7 @@ MODULES = [
     ("optim.lr_scheduler", LR_SCHEDULER),
     ("utils.data", UTILS_DATA),
     ("", TOP_LEVEL_QA),
+    ("", TOP_LEVEL_MORE),
     ("linalg", LINALG),
     ("backends.cudnn", ["enabled", "benchmark", "deterministic", "allow_tf32", "is_available"]),
     ("backends.mps", ["is_available", "is_built"]),
@@ -164,7 +175,7 @@ def test_public_names_exist_where_torch_has_them(path, names):
 
 def test_tensor_attributes_exist_like_torch():
     x = lamina.ones(2, 2)
-    names = TENSOR_ATTRIBUTES + TENSOR_ATTRIBUTES_QA
+    names = TENSOR_ATTRIBUTES + TENSOR_ATTRIBUTES_QA + TENSOR_ATTRIBUTES_MORE
     missing = [n for n in names if not hasattr(x, n)]
     not_torch = [n for n in names if not hasattr(torch.ones(2, 2), n)]
     assert not missing and not not_torch, (missing, not_torch)

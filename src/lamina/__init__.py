@@ -70,6 +70,14 @@ from lamina._ops.extra_math import (  # noqa: F401
     asinh, atan, atanh, bincount, cosh, diff, dist, expm1, isin, median, meshgrid, mode,
     quantile, sinh, tan, tile,
 )
+from lamina._ops.more_math import (  # noqa: F401
+    bucketize, cummax, cummin, heaviside, histc, hypot, logaddexp, logcumsumexp, nan_to_num,
+    nanmean, nansum, searchsorted, signbit,
+)
+from lamina._ops.more_shape import (  # noqa: F401
+    atleast_1d, atleast_2d, atleast_3d, column_stack, dsplit, dstack, hsplit, ravel, rot90,
+    take_along_dim, tensor_split, vsplit,
+)
 from lamina._legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
     LongTensor, ShortTensor,

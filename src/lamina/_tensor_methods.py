@@ -775,3 +775,58 @@ class TensorMethods:
 
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
         return _ops.misc.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    # ------------------------------------------------------------ lamina._ops.more_math, more_shape
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _ops.more_math.nan_to_num(self, nan, posinf, neginf)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.more_math.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.more_math.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def logaddexp(self, other):
+        return _ops.more_math.logaddexp(self, other)
+
+    def hypot(self, other):
+        return _ops.more_math.hypot(self, other)
+
+    def heaviside(self, values):
+        return _ops.more_math.heaviside(self, values)
+
+    def signbit(self):
+        return _ops.more_math.signbit(self)
+
+    def cummax(self, dim):
+        return _ops.more_math.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _ops.more_math.cummin(self, dim)
+
+    def logcumsumexp(self, dim):
+        return _ops.more_math.logcumsumexp(self, dim)
+
+    def histc(self, bins=100, min=0, max=0):
+        return _ops.more_math.histc(self, bins, min, max)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return _ops.more_shape.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections):
+        return _ops.more_shape.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return _ops.more_shape.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return _ops.more_shape.dsplit(self, indices_or_sections)
+
+    def ravel(self):
+        return _ops.more_shape.ravel(self)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _ops.more_shape.rot90(self, k, dims)
+
+    def take_along_dim(self, indices, dim=None):
+        return _ops.more_shape.take_along_dim(self, indices, dim)
