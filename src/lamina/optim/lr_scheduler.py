@@ -16,12 +16,13 @@ from collections import Counter
 
 from lamina.optim._lr_base import LRScheduler, _lrs, _LRScheduler  # noqa: F401
 from lamina.optim._lr_combined import ChainedScheduler, ReduceLROnPlateau, SequentialLR
-from lamina.optim._lr_cycles import CosineAnnealingWarmRestarts, OneCycleLR
+from lamina.optim._lr_cycles import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 
 __all__ = [
     "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
     "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "SequentialLR",
     "ChainedScheduler", "ReduceLROnPlateau", "CosineAnnealingWarmRestarts", "OneCycleLR",
+    "CyclicLR",
 ]
 
 
