@@ -4,7 +4,8 @@ Every layer and direction projects the whole input sequence with one matmul (the
 then runs the recurrence one time step at a time (lamina.nn._functional.recurrent: a matmul
 and one fused element-wise primitive per step). Parameter names, shapes and order are
 torch's (`weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0` with proj_size), so
-state_dicts interchange.
+state_dicts interchange. A PackedSequence input runs the same steps on shrinking batches, so
+each sequence stops (and its h_n/c_n is taken) at its own length.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from functools import partial
 
 import lamina
 from lamina._tensor import Tensor
@@ -22,6 +24,7 @@ from lamina.nn._functional.recurrent import gru_step, lstm_step, rnn_step, time_
 from lamina.nn.modules._errors import ShapeError, describe, expect_last_dim
 from lamina.nn.modules.module import Module
 from lamina.nn.parameter import Parameter
+from lamina.nn.utils.rnn import PackedSequence
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
 
@@ -131,15 +134,13 @@ class RNNBase(Module):
 
     # ---------------------------------------------------------------- forward
     def forward(self, input: Tensor, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         _check_rank(self, "input", input, (2, 3), "tensor")
         expect_last_dim(self, input, self.input_size, hint=lambda: (
             f"input_size should be {input.shape[-1]}, or the input should carry "
             f"{self.input_size} features in its last dim"))
-        weight = self.weight_ih_l0
-        if input._array.dtype != weight._array.dtype:
-            raise ValueError(f"{describe(self)}: input dtype ({input.dtype}) does not match "
-                             f"weight dtype ({weight.dtype}). Hint: convert the input with "
-                             f".to({weight.dtype}), or the model with .to({input.dtype})")
+        self._check_input_dtype(input)
         batched = input.ndim == 3
         if not batched:
             input = input.unsqueeze(1)  # (L, 1, H_in): the recurrence always runs time-major
@@ -154,6 +155,34 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, (tuple(final) if self.mode == "LSTM" else final[0])
+
+    def _forward_packed(self, input: PackedSequence, hx):
+        """Run over a PackedSequence; each sequence stops at its own length, as in torch.
+
+        hx and the returned states are in the caller's batch order; the recurrence runs in
+        the packed (longest first) order, so they are permuted on the way in and out.
+        """
+        data = input.data
+        _check_rank(self, "input", data, (2,), "PackedSequence data")
+        expect_last_dim(self, data, self.input_size)
+        self._check_input_dtype(data)
+        batch_sizes = [int(n) for n in input.batch_sizes.tolist()]
+        states = self._initial_states(hx, True, batch_sizes[0] if batch_sizes else 0, data)
+        if input.sorted_indices is not None:
+            states = [state.index_select(1, input.sorted_indices) for state in states]
+        output, final = self._run(data, states, batch_sizes)
+        if input.unsorted_indices is not None:
+            final = [state.index_select(1, input.unsorted_indices) for state in final]
+        output = PackedSequence(output, input.batch_sizes, input.sorted_indices,
+                                input.unsorted_indices)
+        return output, (tuple(final) if self.mode == "LSTM" else final[0])
+
+    def _check_input_dtype(self, input: Tensor) -> None:
+        weight = self.weight_ih_l0
+        if input._array.dtype != weight._array.dtype:
+            raise ValueError(f"{describe(self)}: input dtype ({input.dtype}) does not match "
+                             f"weight dtype ({weight.dtype}). Hint: convert the input with "
+                             f".to({weight.dtype}), or the model with .to({input.dtype})")
 
     def _state_shapes(self, batch: int) -> list:
         rows = self.num_layers * (2 if self.bidirectional else 1)
@@ -189,7 +218,7 @@ class RNNBase(Module):
             states.append(state)
         return states
 
-    def _run(self, input: Tensor, states: list):
+    def _run(self, input: Tensor, states: list, batch_sizes: list | None = None):
         directions = 2 if self.bidirectional else 1
         # row k of each state is layer k // directions, direction k % directions
         per_row = [time_steps(state) for state in states]
@@ -200,43 +229,87 @@ class RNNBase(Module):
             for direction in range(directions):
                 row = layer * directions + direction
                 weights = [getattr(self, name) for name in self._all_weights[row]]
-                sequence, last = self._direction(layer_input, [s[row] for s in per_row],
-                                                 weights, reverse=direction == 1)
+                run = self._direction if batch_sizes is None else partial(
+                    self._packed_direction, batch_sizes=batch_sizes)
+                sequence, last = run(layer_input, [s[row] for s in per_row], weights,
+                                     reverse=direction == 1)
                 outputs.append(sequence)
                 for store, value in zip(finals, last):
                     store.append(value)
-            layer_input = outputs[0] if directions == 1 else lamina.cat(outputs, 2)
+            layer_input = outputs[0] if directions == 1 else lamina.cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = _dropout(layer_input, self.dropout, True)
         return layer_input, [lamina.stack(store, 0) for store in finals]
 
-    def _direction(self, input: Tensor, state: list, weights: list, reverse: bool):
-        """Run one layer in one direction over (L, N, H_in); return (L, N, H) and final states."""
+    def _step(self, weights: list):
+        """Split a direction's weights; return (input projection, step(x, *state) -> state)."""
         if self.bias:
             weight_ih, weight_hh, bias_ih, bias_hh, *rest = weights
         else:
             (weight_ih, weight_hh, *rest), bias_ih, bias_hh = weights, None, None
         weight_hr = rest[0] if rest else None
-        steps = time_steps(linear(input, weight_ih, bias_ih))
+
+        def project(input: Tensor) -> Tensor:
+            return linear(input, weight_ih, bias_ih)
+
+        if self.mode == "LSTM":
+            def step(x, h, c):
+                return lstm_step(x, h, c, weight_hh, bias_hh, weight_hr)
+        elif self.mode == "GRU":
+            def step(x, h):
+                return (gru_step(x, h, weight_hh, bias_hh),)
+        else:
+            nonlinearity = "relu" if self.mode == "RNN_RELU" else "tanh"
+
+            def step(x, h):
+                return (rnn_step(x, h, weight_hh, bias_hh, nonlinearity),)
+        return project, step
+
+    def _direction(self, input: Tensor, state: list, weights: list, reverse: bool):
+        """Run one layer in one direction over (L, N, H_in); return (L, N, H) and final states."""
+        project, step = self._step(weights)
+        steps = time_steps(project(input))
         order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
         outputs = [None] * len(steps)
-        if self.mode == "LSTM":
-            h, c = state
-            for t in order:
-                h, c = lstm_step(steps[t], h, c, weight_hh, bias_hh, weight_hr)
-                outputs[t] = h
-            last = (h, c)
-        else:
-            (h,) = state
-            for t in order:
-                if self.mode == "GRU":
-                    h = gru_step(steps[t], h, weight_hh, bias_hh)
-                else:
-                    h = rnn_step(steps[t], h, weight_hh, bias_hh,
-                                  "relu" if self.mode == "RNN_RELU" else "tanh")
-                outputs[t] = h
-            last = (h,)
-        return lamina.stack(outputs, 0), last
+        for t in order:
+            state = step(steps[t], *state)
+            outputs[t] = state[0]
+        return lamina.stack(outputs, 0), tuple(state)
+
+    def _packed_direction(self, input: Tensor, state: list, weights: list, reverse: bool,
+                          batch_sizes: list):
+        """One layer and direction over packed data (sum(batch_sizes), H_in).
+
+        Step t updates only the first batch_sizes[t] rows (the sequences still running).
+        Forwards, rows leave as their sequences end, and their state at that moment is final;
+        in reverse, rows join with their initial state as their sequences begin.
+        """
+        project, step = self._step(weights)
+        steps = lamina.split(project(input), batch_sizes, 0)
+        outputs = [None] * len(steps)
+        if reverse:
+            initial, running = state, [s[:batch_sizes[-1]] for s in state] if steps else state
+            for t in range(len(steps) - 1, -1, -1):
+                have, need = running[0].shape[0], batch_sizes[t]
+                if need > have:
+                    running = [lamina.cat([s, s0[have:need]], 0)
+                               for s, s0 in zip(running, initial)]
+                running = step(steps[t], *running)
+                outputs[t] = running[0]
+            return lamina.cat(outputs, 0), tuple(running)
+        running, finished = list(state), []
+        for t, need in enumerate(batch_sizes):
+            have = running[0].shape[0]
+            if need < have:
+                finished.append([s[need:have] for s in running])
+                running = [s[:need] for s in running]
+            running = step(steps[t], *running)
+            outputs[t] = running[0]
+        finished.append(running)
+        # pieces were set aside from the highest rows down; stack them back in row order
+        last = tuple(lamina.cat([piece[k] for piece in reversed(finished)], 0)
+                     for k in range(len(state)))
+        return lamina.cat(outputs, 0), last
 
 
 class RNN(RNNBase):

@@ -1,5 +1,6 @@
-"""lamina.nn.utils: gradient clipping and parameter/vector conversion, as torch.nn.utils."""
+"""lamina.nn.utils: gradient clipping, parameter/vector conversion and rnn, as torch.nn.utils."""
 
+from lamina.nn.utils import rnn  # noqa: F401  (torch.nn.utils.rnn is a public submodule)
 from lamina.nn.utils.clip_grad import (  # noqa: F401
     clip_grad_norm,
     clip_grad_norm_,
