@@ -82,6 +82,15 @@ from lamina.nn.modules.loss import (  # noqa: F401,E402
     SmoothL1Loss,
     TripletMarginLoss,
 )
+from lamina.nn.modules.loss_extra import (  # noqa: F401,E402
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+)
 from lamina.nn.modules.misc import ChannelShuffle, Fold, Unfold  # noqa: F401,E402
 from lamina.nn.modules.module import Module  # noqa: F401
 from lamina.nn.modules.norm_extra import (  # noqa: F401,E402

@@ -80,6 +80,15 @@ from lamina.nn._functional.loss import (  # noqa: F401,E402
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from lamina.nn._functional.loss_extra import (  # noqa: F401,E402
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+)
 from lamina.nn._functional.norm_extra import local_response_norm, rms_norm  # noqa: F401,E402
 from lamina.nn._functional.normalization import (  # noqa: F401,E402
     batch_norm,
@@ -108,4 +117,5 @@ from lamina.nn._functional.pool import (  # noqa: F401,E402
     upsample_bilinear,
     upsample_nearest,
 )
+from lamina.nn._functional.sampling import gumbel_softmax  # noqa: F401,E402
 from lamina.nn._functional.sparse import embedding, one_hot  # noqa: F401,E402
