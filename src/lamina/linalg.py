@@ -1,8 +1,9 @@
-"""lamina.linalg: torch.linalg's norms, inverse, determinant, solve and SVD.
+"""lamina.linalg: torch.linalg's norms, inverse, determinant, solve, SVD and decompositions.
 
 Norms are compositions of lamina's reductions; inv, det, solve and svdvals are primitives on
 NumPy's LAPACK calls with their textbook gradients. svd's factors carry no gradient (backward
-raises). A singular matrix raises LinAlgError, a RuntimeError, as torch does.
+raises). Cholesky, slogdet, eigh, QR, pinv, triangular solves and least squares live in
+lamina._ops.decompositions. A singular matrix raises LinAlgError, a RuntimeError, as torch does.
 """
 
 from __future__ import annotations
@@ -13,31 +14,35 @@ import math
 import numpy as np
 
 from lamina._ops import reduce
+from lamina._ops.decompositions import (  # noqa: F401  (re-exported)
+    LinAlgError,
+    cholesky,
+    cholesky_ex,
+    cross,
+    eig,
+    eigh,
+    eigvals,
+    eigvalsh,
+    lstsq,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    pinv,
+    qr,
+    slogdet,
+    solve_triangular,
+    vecdot,
+)
+from lamina._ops.decompositions import require_matrices as _require_matrices
+from lamina._ops.decompositions import transpose as _transpose
 from lamina._ops.linalg import matmul  # noqa: F401  (torch.linalg.matmul)
 from lamina._tensor import _normalize_dim
 from lamina.autograd.function import Primitive
 
-__all__ = ["LinAlgError", "det", "inv", "matmul", "matrix_norm", "norm", "solve", "svd",
-           "svdvals", "vector_norm"]
-
-
-class LinAlgError(RuntimeError):
-    """A matrix operation failed: the input is singular (torch.linalg.LinAlgError)."""
-
-
-def _require_matrices(input, name, square=True):
-    if input.ndim < 2 or (square and input.shape[-1] != input.shape[-2]):
-        kind = "square matrices" if square else "matrices"
-        raise RuntimeError(
-            f"linalg.{name}: A must be a matrix or a batch of {kind}, got shape "
-            f"{tuple(input.shape)}.")
-    if input._array.dtype.kind != "f":
-        raise RuntimeError(f"linalg.{name}: Expected a floating point tensor as input. Got "
-                           f"{input.dtype}")
-
-
-def _transpose(array):
-    return np.swapaxes(array, -1, -2)
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "eig", "eigh", "eigvals",
+           "eigvalsh", "inv", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
+           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
+           "svdvals", "vecdot", "vector_norm"]
 
 
 # ---------------------------------------------------------------- norms
