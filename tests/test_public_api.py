@@ -105,11 +105,17 @@ transpose_ unsqueeze_ squeeze_
 TOP_LEVEL_MORE = """
 nan_to_num nansum nanmean logaddexp hypot heaviside signbit cummax cummin logcumsumexp
 searchsorted bucketize histc tensor_split hsplit vsplit dsplit dstack column_stack atleast_1d
-atleast_2d atleast_3d ravel rot90 take_along_dim
+atleast_2d atleast_3d ravel rot90 take_along_dim special erfc erfinv lgamma digamma xlogy i0
+logit sinc
 """.split()
 TENSOR_ATTRIBUTES_MORE = """
 nan_to_num nansum nanmean logaddexp hypot heaviside signbit cummax cummin logcumsumexp histc
-tensor_split hsplit vsplit dsplit ravel rot90 take_along_dim
+tensor_split hsplit vsplit dsplit ravel rot90 take_along_dim erfc erfinv lgamma digamma xlogy
+i0 logit sinc
+""".split()
+SPECIAL = """
+expit logit erf erfc erfinv gammaln digamma psi xlogy xlog1py log_softmax softmax logsumexp
+sinc entr log1p expm1 exp2 ndtr ndtri i0 multigammaln
 """.split()
 LINALG = "norm vector_norm matrix_norm inv det solve svd svdvals matmul LinAlgError".split()
 DISTRIBUTIONS = """
@@ -141,6 +147,7 @@ MODULES = [
     ("utils.data", UTILS_DATA),
     ("", TOP_LEVEL_QA),
     ("", TOP_LEVEL_MORE),
+    ("special", SPECIAL),
     ("linalg", LINALG),
     ("backends.cudnn", ["enabled", "benchmark", "deterministic", "allow_tf32", "is_available"]),
     ("backends.mps", ["is_available", "is_built"]),

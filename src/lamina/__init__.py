@@ -78,6 +78,9 @@ from lamina._ops.more_shape import (  # noqa: F401
     atleast_1d, atleast_2d, atleast_3d, column_stack, dsplit, dstack, hsplit, ravel, rot90,
     take_along_dim, tensor_split, vsplit,
 )
+from lamina._ops.special_math import (  # noqa: F401
+    digamma, erfc, erfinv, i0, lgamma, logit, sinc, xlogy,
+)
 from lamina._legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
     LongTensor, ShortTensor,
@@ -107,6 +110,7 @@ from lamina._interop import from_dlpack  # noqa: F401,E402
 from lamina._summary import ModelStatistics, summary  # noqa: F401,E402
 from lamina import nn, optim, utils  # noqa: F401,E402  (torch.nn after import torch)
 from lamina import distributions  # noqa: F401,E402
+from lamina import special  # noqa: F401,E402
 from lamina._fit import Callback, EarlyStopping, ModelCheckpoint, fit  # noqa: F401,E402
 
 from lamina import _out  # noqa: E402

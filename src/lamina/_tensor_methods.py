@@ -830,3 +830,29 @@ class TensorMethods:
 
     def take_along_dim(self, indices, dim=None):
         return _ops.more_shape.take_along_dim(self, indices, dim)
+
+    # ------------------------------------------------------------ lamina.special
+    def erfc(self):
+        return _ops.special_math.erfc(self)
+
+    def erfinv(self):
+        return _ops.special_math.erfinv(self)
+
+    def lgamma(self):
+        return _ops.special_math.lgamma(self)
+
+    def digamma(self):
+        return _ops.special_math.digamma(self)
+
+    def xlogy(self, other):
+        return _ops.special_math.xlogy(self, other)
+
+    def i0(self):
+        return _ops.special_math.i0(self)
+
+    def sinc(self):
+        return _ops.special_math.sinc(self)
+
+    def logit(self, eps=None):
+        return _ops.special_math.logit(self, eps)
+
