@@ -15,6 +15,8 @@ import numbers
 import warnings
 from functools import partial
 
+import numpy as np
+
 import lamina
 from lamina._tensor import Tensor
 from lamina.nn import init
@@ -35,6 +37,25 @@ def _check_rank(module, name: str, value: Tensor, ranks: tuple, what: str) -> No
     if value.ndim not in ranks:
         raise ValueError(f"{describe(module)}: expected {name} to be "
                          f"{' or '.join(f'{r}D' for r in ranks)}, got {value.ndim}D {what}")
+
+
+def _packed_steps(data: Tensor, batch_sizes: list) -> list:
+    """The rows of packed data (sum(batch_sizes), G) belonging to each time step.
+
+    One gather into a (T, N, G) grid, then one split into steps: slicing each step straight
+    out of data would make every step's backward fill a zero array the size of all of data.
+    """
+    if not batch_sizes:
+        return []
+    batch = batch_sizes[0]
+    rows = np.zeros((len(batch_sizes), batch), dtype=np.int64)  # unused cells point at row 0
+    start = 0
+    for t, n in enumerate(batch_sizes):
+        rows[t, :n] = np.arange(start, start + n)
+        start += n
+    grid = data.index_select(0, lamina.as_tensor(rows.reshape(-1)))
+    steps = time_steps(grid.reshape(len(batch_sizes), batch, data.shape[-1]))
+    return [step if n == batch else step[:n] for step, n in zip(steps, batch_sizes)]
 
 
 # ------------------------------------------------------------------------ multi-layer layers
@@ -285,7 +306,7 @@ class RNNBase(Module):
         in reverse, rows join with their initial state as their sequences begin.
         """
         project, step = self._step(weights)
-        steps = lamina.split(project(input), batch_sizes, 0)
+        steps = _packed_steps(project(input), batch_sizes)
         outputs = [None] * len(steps)
         if reverse:
             initial, running = state, [s[:batch_sizes[-1]] for s in state] if steps else state
