@@ -396,3 +396,97 @@ def test_gumbel_softmax_argmax_frequencies_follow_softmax(tau):
     frequencies = hard.numpy().mean(0)
     # 20000 draws: the standard error is below 0.0036, so 0.015 is four of them
     assert np.abs(frequencies - probabilities).max() < 0.015
+
+
+# ---------------------------------------------------------------- CTC
+def _ctc_problem(dtype, seed=12):
+    rng = _rng(seed)
+    logits = rng.standard_normal((12, 4, 5)).astype(dtype)
+    # repeats (which need a blank between them), a short one, and an empty target
+    targets = np.array([[1, 2, 2, 3], [4, 1, 0, 0], [3, 3, 3, 3], [0, 0, 0, 0]])
+    return logits, targets, np.array([12, 9, 8, 5]), np.array([4, 2, 4, 0])
+
+
+def _ctc_both(logits, targets, input_lengths, target_lengths, through_log_softmax=True,
+              **kwargs):
+    ours = lamina.tensor(logits, requires_grad=True)
+    theirs = torch.from_numpy(logits).requires_grad_()
+    ours_in = ours.log_softmax(-1) if through_log_softmax else ours
+    theirs_in = theirs.log_softmax(-1) if through_log_softmax else theirs
+    out = F.ctc_loss(ours_in, lamina.tensor(targets), lamina.tensor(input_lengths),
+                     lamina.tensor(target_lengths), **kwargs)
+    expected = TF.ctc_loss(theirs_in, torch.from_numpy(targets), torch.from_numpy(input_lengths),
+                           torch.from_numpy(target_lengths), **kwargs)
+    assert out.shape == tuple(expected.shape)
+    assert_close(out, expected)
+    upstream = np.random.default_rng(3).standard_normal(out.shape).astype(logits.dtype)
+    out.backward(lamina.tensor(upstream))
+    expected.backward(torch.from_numpy(upstream))
+    assert_close(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ctc_loss_matches_torch(reduction, dtype):
+    _ctc_both(*_ctc_problem(dtype), reduction=reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ctc_loss_gradient_on_log_probs_is_torchs(reduction):
+    # torch's gradient is the one for scores before a log_softmax; we return the same
+    _ctc_both(*_ctc_problem(np.float64, 13), through_log_softmax=False, reduction=reduction)
+
+
+def test_ctc_loss_concatenated_targets_blank_and_unbatched_match_torch():
+    logits, targets, input_lengths, target_lengths = _ctc_problem(np.float32, 14)
+    concatenated = np.concatenate([t[:n] for t, n in zip(targets, target_lengths)])
+    _ctc_both(logits, concatenated, input_lengths, target_lengths)
+    # blank=4: the labels use 0..3 instead
+    _ctc_both(logits, targets % 4, input_lengths, target_lengths, blank=4, reduction="none")
+    _ctc_both(logits[:, 0], targets[0], np.array(12), np.array(4), reduction="none")
+
+
+def test_ctc_loss_impossible_alignment_is_inf_or_zero_like_torch():
+    logits = _rng(15).standard_normal((3, 1, 4))
+    targets, input_lengths, target_lengths = np.array([[1, 1, 2]]), np.array([3]), np.array([3])
+    out = F.ctc_loss(lamina.tensor(logits).log_softmax(-1), lamina.tensor(targets),
+                     lamina.tensor(input_lengths), lamina.tensor(target_lengths),
+                     reduction="none")
+    assert np.isinf(out.numpy()).all()
+    _ctc_both(logits, targets, input_lengths, target_lengths, zero_infinity=True)
+
+
+def test_ctc_loss_gradcheck_and_module():
+    logits, targets, input_lengths, target_lengths = _ctc_problem(np.float64, 16)
+    assert gradcheck(lambda x: F.ctc_loss(x.log_softmax(-1), lamina.tensor(targets[:2]),
+                                          (6, 5), tuple(target_lengths[:2])),
+                     [lamina.tensor(logits[:6, :2], requires_grad=True)])
+    assert repr(nn.CTCLoss()) == repr(torch.nn.CTCLoss())
+    ours = nn.CTCLoss(blank=4, reduction="sum", zero_infinity=True)
+    theirs = torch.nn.CTCLoss(blank=4, reduction="sum", zero_infinity=True)
+    log_probs = lamina.tensor(logits).log_softmax(-1)
+    targets = targets % 4
+    assert_close(ours(log_probs, lamina.tensor(targets), input_lengths.tolist(),
+                      target_lengths.tolist()),
+                 theirs(to_torch(log_probs), torch.from_numpy(targets), input_lengths.tolist(),
+                        target_lengths.tolist()))
+
+
+def test_ctc_loss_errors():
+    logits, targets, input_lengths, target_lengths = _ctc_problem(np.float32)
+    log_probs = lamina.tensor(logits)
+    with pytest.raises(RuntimeError, match="input_lengths"):
+        F.ctc_loss(log_probs, lamina.tensor(targets), [13, 9, 8, 5], target_lengths.tolist())
+    with pytest.raises(RuntimeError, match="input_lengths"):
+        F.ctc_loss(log_probs, lamina.tensor(targets), [12, 9], target_lengths.tolist())
+    with pytest.raises(RuntimeError, match="targets"):
+        F.ctc_loss(log_probs, lamina.tensor(targets[:3]), input_lengths.tolist(),
+                   target_lengths.tolist())
+    with pytest.raises(RuntimeError, match=r"labels must be in \[0, C=5\), got 2..5"):
+        F.ctc_loss(log_probs, lamina.tensor(targets + 1), input_lengths.tolist(),
+                   target_lengths.tolist())
+    with pytest.raises(RuntimeError, match="log_probs"):
+        F.ctc_loss(lamina.randn(2, 3, 4, 5), lamina.tensor(targets), [1], [1])
+    with pytest.raises(RuntimeError):
+        TF.ctc_loss(to_torch(log_probs), torch.from_numpy(targets), [13, 9, 8, 5],
+                    target_lengths.tolist())

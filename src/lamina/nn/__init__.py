@@ -83,6 +83,7 @@ from lamina.nn.modules.loss import (  # noqa: F401,E402
     TripletMarginLoss,
 )
 from lamina.nn.modules.loss_extra import (  # noqa: F401,E402
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     MultiLabelMarginLoss,

@@ -81,6 +81,7 @@ from lamina.nn._functional.loss import (  # noqa: F401,E402
     triplet_margin_loss,
 )
 from lamina.nn._functional.loss_extra import (  # noqa: F401,E402
+    ctc_loss,
     gaussian_nll_loss,
     hinge_embedding_loss,
     multi_margin_loss,

@@ -12,6 +12,7 @@ import numpy as np
 
 import lamina
 from lamina._tensor import Tensor, _wrap
+from lamina.autograd.function import Primitive
 from lamina.nn._functional.activation import logsigmoid, softplus
 from lamina.nn._functional.loss import _expect_tensor, _reduce, _reduction, _shape
 
@@ -206,3 +207,136 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     hinge = (1 - batch.unsqueeze(2) + batch.unsqueeze(1)).clamp(min=0)
     loss = (hinge * _wrap(pairs)).sum((1, 2)) / classes
     return _reduce(loss.reshape(()) if unbatched else loss, reduction)
+
+
+# ---------------------------------------------------------------- CTC
+def _logsumexp(*terms):
+    stacked = np.stack(terms)
+    peak = stacked.max(0)
+    finite = np.where(np.isfinite(peak), peak, 0.0)
+    return finite + np.log(np.exp(stacked - finite).sum(0))
+
+
+def _ctc_lattice(log_probs, labels, blank):
+    """log alpha and log beta over (time, extended label): the labels with a blank before,
+    between and after them, and the steps each position may skip from."""
+    extended = np.full(2 * len(labels) + 1, blank, dtype=np.int64)
+    extended[1::2] = labels
+    steps, positions = log_probs.shape[0], len(extended)
+    # a label may skip the blank before it unless it repeats the label two positions back
+    skip = np.zeros(positions, dtype=bool)
+    skip[2:] = (extended[2:] != blank) & (extended[2:] != extended[:-2])
+    emitted = log_probs[:, extended]
+    minus_inf = np.full(positions, -np.inf, dtype=log_probs.dtype)
+    alpha = np.full((steps, positions), -np.inf, dtype=log_probs.dtype)
+    beta = alpha.copy()
+    alpha[0, :2] = emitted[0, :2]
+    for t in range(1, steps):
+        previous = alpha[t - 1]
+        one_back = np.concatenate([minus_inf[:1], previous[:-1]])
+        two_back = np.where(skip, np.concatenate([minus_inf[:2], previous[:-2]]), -np.inf)
+        alpha[t] = _logsumexp(previous, one_back, two_back) + emitted[t]
+    beta[-1, -2:] = emitted[-1, -2:]
+    skip_ahead = np.zeros(positions, dtype=bool)  # whether position s + 2 may skip to s
+    skip_ahead[:-2] = skip[2:]
+    for t in range(steps - 2, -1, -1):
+        following = beta[t + 1]
+        one_ahead = np.concatenate([following[1:], minus_inf[:1]])
+        two_ahead = np.where(skip_ahead, np.concatenate([following[2:], minus_inf[:2]]), -np.inf)
+        beta[t] = _logsumexp(following, one_ahead, two_ahead) + emitted[t]
+    return extended, alpha, beta
+
+
+class _CtcLoss(Primitive):
+    """The negative log-likelihood of each target sequence, shape (N,), from log_probs (T, N, C).
+
+    The gradient is torch's: the one with respect to the scores before a log_softmax, which
+    is what the loss is nearly always used behind (exp(log_probs) minus the label occupancy).
+    """
+
+    @staticmethod
+    def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
+        work = log_probs.astype(np.float64)
+        batch = work.shape[1]
+        losses = np.zeros(batch)
+        grad = np.zeros_like(work)
+        for n in range(batch):
+            steps = int(input_lengths[n])
+            sequence = work[:steps, n]
+            extended, alpha, beta = _ctc_lattice(sequence, targets[n], blank)
+            ends = alpha[steps - 1, -2:] if len(extended) > 1 else alpha[steps - 1, -1:]
+            nll = -_logsumexp(*ends)
+            if zero_infinity and np.isinf(nll):
+                continue  # loss and gradient both zero
+            losses[n] = nll
+            occupancy = np.full_like(sequence, -np.inf)
+            for position, label in enumerate(extended):
+                occupancy[:, label] = _logsumexp(occupancy[:, label],
+                                                 alpha[:, position] + beta[:, position])
+            grad[:steps, n] = np.exp(sequence) - np.exp(occupancy + nll - sequence)
+        ctx.grad = grad
+        return losses.astype(log_probs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        result = (ctx.grad * grad.astype(np.float64)[None, :, None]).astype(grad.dtype)
+        return result, None, None, None, None, None
+
+
+def _lengths(op, name, value, batch):
+    lengths = np.asarray(value._array if isinstance(value, Tensor) else value).reshape(-1)
+    if lengths.dtype.kind not in "iu" or lengths.shape != (batch,):
+        raise RuntimeError(f"{op}: expected {name} to hold {batch} integer lengths (one per "
+                           f"sample), got {lengths.dtype} of shape {lengths.shape}")
+    return lengths.astype(np.int64)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist temporal classification loss of log_probs (T, N, C) or (T, C) against
+    target label sequences: padded (N, S) or concatenated (sum of target_lengths,).
+
+    'mean' divides each sample's loss by its target length, then averages over the batch.
+    The gradient with respect to log_probs is torch's (see _CtcLoss).
+    """
+    op = "ctc_loss"
+    reduction = _reduction(None, None, reduction)
+    _expect_tensor(op, "log_probs", log_probs)
+    _expect_tensor(op, "targets", targets)
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+    if log_probs.ndim != 3:
+        raise RuntimeError(f"{op}: expected log_probs of shape (T, N, C) or (T, C), got "
+                           f"{_shape(log_probs)}")
+    steps, batch, classes = log_probs.shape
+    inputs = _lengths(op, "input_lengths", input_lengths, batch)
+    lengths = _lengths(op, "target_lengths", target_lengths, batch)
+    if inputs.size and (inputs.max() > steps or inputs.min() < 1):
+        raise RuntimeError(f"{op}: expected input_lengths between 1 and T={steps}, got "
+                           f"{inputs.tolist()}")
+    labels = targets._array
+    if unbatched:
+        labels = labels.reshape(1, -1)
+    if labels.ndim == 2:
+        if labels.shape[0] != batch or (lengths.size and lengths.max() > labels.shape[1]):
+            raise RuntimeError(f"{op}: expected targets of shape (N={batch}, S) with S at least "
+                               f"the longest target length, got {_shape(targets)}")
+        sequences = [labels[n, :lengths[n]] for n in range(batch)]
+    else:
+        if labels.ndim != 1 or labels.shape[0] != lengths.sum():
+            raise RuntimeError(f"{op}: expected concatenated targets of length "
+                               f"sum(target_lengths)={lengths.sum()}, got {_shape(targets)}")
+        sequences = np.split(labels, np.cumsum(lengths)[:-1])
+    used = np.concatenate([np.zeros(0, dtype=np.int64)] + list(sequences))
+    if used.size and (used.min() < 0 or used.max() >= classes):
+        # torch reads past the class dim here and returns a meaningless loss
+        raise RuntimeError(f"{op}: target labels must be in [0, C={classes}), got "
+                           f"{used.min()}..{used.max()}")
+    losses = _CtcLoss.apply(log_probs, sequences, inputs, lengths, blank, zero_infinity)
+    if unbatched:
+        losses = losses.reshape(())
+    if reduction == "mean":
+        divisor = _wrap(np.maximum(lengths, 1).astype(log_probs._array.dtype))
+        return (losses / divisor.reshape(losses.shape)).mean()
+    return _reduce(losses, reduction)
