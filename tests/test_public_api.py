@@ -106,12 +106,12 @@ TOP_LEVEL_MORE = """
 nan_to_num nansum nanmean logaddexp hypot heaviside signbit cummax cummin logcumsumexp
 searchsorted bucketize histc tensor_split hsplit vsplit dsplit dstack column_stack atleast_1d
 atleast_2d atleast_3d ravel rot90 take_along_dim special erfc erfinv lgamma digamma xlogy i0
-logit sinc
+logit sinc cross kron block_diag cartesian_prod combinations trapezoid trapz poisson
 """.split()
 TENSOR_ATTRIBUTES_MORE = """
 nan_to_num nansum nanmean logaddexp hypot heaviside signbit cummax cummin logcumsumexp histc
 tensor_split hsplit vsplit dsplit ravel rot90 take_along_dim erfc erfinv lgamma digamma xlogy
-i0 logit sinc
+i0 logit sinc cross kron
 """.split()
 SPECIAL = """
 expit logit erf erfc erfinv gammaln digamma psi xlogy xlog1py log_softmax softmax logsumexp

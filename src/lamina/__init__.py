@@ -81,6 +81,9 @@ from lamina._ops.more_shape import (  # noqa: F401
 from lamina._ops.special_math import (  # noqa: F401
     digamma, erfc, erfinv, i0, lgamma, logit, sinc, xlogy,
 )
+from lamina._ops.more_products import (  # noqa: F401
+    block_diag, cartesian_prod, combinations, cross, kron, poisson, trapezoid, trapz,
+)
 from lamina._legacy import (  # noqa: F401
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
     LongTensor, ShortTensor,

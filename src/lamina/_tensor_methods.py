@@ -856,3 +856,9 @@ class TensorMethods:
     def logit(self, eps=None):
         return _ops.special_math.logit(self, eps)
 
+    # ------------------------------------------------------------ lamina._ops.more_products
+    def cross(self, other, dim=None):
+        return _ops.more_products.cross(self, other, dim)
+
+    def kron(self, other):
+        return _ops.more_products.kron(self, other)
