@@ -6,6 +6,7 @@ from lamina.optim.adagrad import Adagrad
 from lamina.optim.adam import Adam, AdamW
 from lamina.optim.adamax import Adamax
 from lamina.optim.asgd import ASGD
+from lamina.optim.lbfgs import LBFGS
 from lamina.optim.nadam import NAdam
 from lamina.optim.optimizer import Optimizer
 from lamina.optim.radam import RAdam
@@ -14,6 +15,6 @@ from lamina.optim.rprop import Rprop
 from lamina.optim.sgd import SGD
 
 __all__ = [
-    "ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
-    "RMSprop", "Rprop", "SGD", "lr_scheduler",
+    "ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer",
+    "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler",
 ]
