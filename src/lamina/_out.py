@@ -40,6 +40,10 @@ NAMES = (
     "addmm", "baddbmm", "bmm", "dot", "matmul", "mm", "mv", "outer", "cat", "concat",
     "concatenate", "hstack", "stack", "vstack", "kthvalue", "msort", "sort", "topk", "diag",
     "diff", "gather", "index_select", "masked_select", "nonzero", "tril", "triu",
+    "nan_to_num", "nansum", "nanmean", "logaddexp", "hypot", "heaviside", "signbit", "cummax",
+    "cummin", "logcumsumexp", "searchsorted", "bucketize", "histc", "cross", "kron", "dstack",
+    "column_stack", "take_along_dim", "erfc", "erfinv", "lgamma", "digamma", "xlogy", "i0",
+    "logit", "sinc",
 )
 
 
