@@ -164,6 +164,18 @@ MODULES = [
                                    "positive_definite", "lower_cholesky"]),
     ("distributions.utils", ["broadcast_all", "logits_to_probs", "probs_to_logits",
                              "clamp_probs", "lazy_property"]),
+    ("optim", ["RAdam", "Rprop", "Adadelta", "ASGD", "LBFGS"]),
+    ("optim.lr_scheduler", ["CyclicLR"]),
+    ("autograd.functional", ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]),
+    ("nn.utils.rnn", ["PackedSequence", "pad_sequence", "pack_padded_sequence",
+                      "pad_packed_sequence", "pack_sequence", "unpad_sequence",
+                      "unpack_sequence", "invert_permutation"]),
+    ("nn", ["PoissonNLLLoss", "GaussianNLLLoss", "SoftMarginLoss", "HingeEmbeddingLoss",
+            "MultiMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "CTCLoss"]),
+    ("nn.functional", ["poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss",
+                       "hinge_embedding_loss", "multi_margin_loss",
+                       "multilabel_soft_margin_loss", "multilabel_margin_loss", "ctc_loss",
+                       "gumbel_softmax"]),
 ]
 
 
