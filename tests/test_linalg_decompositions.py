@@ -1,4 +1,5 @@
-"""lamina.linalg's decompositions and friends (src/lamina/_ops/decompositions.py) against torch:
+"""lamina.linalg's decompositions and the functions built on them (src/lamina/_ops/
+decompositions.py and matrix_functions.py) against torch:
 values, gradients, gradcheck, errors.
 
 Factors with a sign gauge (eigenvectors, Q and R) are compared through quantities torch
@@ -15,7 +16,7 @@ import torch
 from tests._ops.optable import run_both
 
 import lamina
-from lamina._ops import decompositions
+from lamina._ops import matrix_functions
 
 
 def _x(shape, dtype=np.float64, seed=0):
@@ -56,7 +57,7 @@ def _qr_positive(lib, A, mode="reduced"):
 
 def _cholesky_solve(lib, B, factor, upper=False):
     # not yet exported as lamina.cholesky_solve (lamina/__init__.py is owned elsewhere)
-    solve = torch.cholesky_solve if lib is torch else decompositions.cholesky_solve
+    solve = torch.cholesky_solve if lib is torch else matrix_functions.cholesky_solve
     return solve(B, factor.triu() if upper else factor.tril(), upper=upper)
 
 
@@ -111,8 +112,20 @@ CASES = [
 ]
 
 
+# One triangle read, a non-symmetric input: torch's gradient is the symmetric one (not the
+# one-triangle derivative a finite difference sees), so these are compared with torch only.
+ONE_TRIANGLE = [
+    ("cholesky-raw", _linalg("cholesky"), [_spd((3, 3)) + np.triu(np.ones((3, 3)), 1)]),
+    ("eigh-raw", lambda lib, A: tuple(v * v if v.ndim > 1 else v for v in lib.linalg.eigh(A)),
+     [_x((2, 3, 3), seed=8)]),
+    ("eigvalsh-raw-U", _linalg("eigvalsh", UPLO="U"), [_x((4, 4), seed=9)]),
+    ("pinv-hermitian-raw", _linalg("pinv", hermitian=True), [_spd((3, 3)) + _x((3, 3))]),
+]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("fn, arrays", [pytest.param(f, a, id=n) for n, f, a in CASES])
+@pytest.mark.parametrize("fn, arrays",
+                         [pytest.param(f, a, id=n) for n, f, a in CASES + ONE_TRIANGLE])
 def test_matches_torch(fn, arrays, dtype):
     ours = run_both(lambda *t: fn(lamina, *t), lambda *t: fn(torch, *t),
                     [a.astype(dtype) for a in arrays],
@@ -252,7 +265,7 @@ def test_top_level_cross_picks_first_dim_of_size_three():
     a, b = _x((2, 3, 3)), _x((2, 3, 3), seed=1)
     for dim in (None, 2, -2):
         np.testing.assert_allclose(
-            decompositions.torch_cross(lamina.tensor(a), lamina.tensor(b), dim=dim).numpy(),
+            matrix_functions.torch_cross(lamina.tensor(a), lamina.tensor(b), dim=dim).numpy(),
             torch.cross(torch.tensor(a), torch.tensor(b), dim=dim).numpy(), rtol=1e-12)
 
 

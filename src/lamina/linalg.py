@@ -2,8 +2,10 @@
 
 Norms are compositions of lamina's reductions; inv, det, solve and svdvals are primitives on
 NumPy's LAPACK calls with their textbook gradients. svd's factors carry no gradient (backward
-raises). Cholesky, slogdet, eigh, QR, pinv, triangular solves and least squares live in
-lamina._ops.decompositions. A singular matrix raises LinAlgError, a RuntimeError, as torch does.
+raises). Cholesky, slogdet, eigh, QR, pinv and triangular solves live in
+lamina._ops.decompositions, least squares, cross, matrix_power and multi_dot in
+lamina._ops.matrix_functions. A singular matrix raises LinAlgError, a RuntimeError, as torch
+does.
 """
 
 from __future__ import annotations
@@ -18,24 +20,26 @@ from lamina._ops.decompositions import (  # noqa: F401  (re-exported)
     LinAlgError,
     cholesky,
     cholesky_ex,
-    cross,
     eig,
     eigh,
     eigvals,
     eigvalsh,
-    lstsq,
-    matrix_power,
     matrix_rank,
-    multi_dot,
     pinv,
     qr,
     slogdet,
     solve_triangular,
-    vecdot,
 )
 from lamina._ops.decompositions import require_matrices as _require_matrices
 from lamina._ops.decompositions import transpose as _transpose
 from lamina._ops.linalg import matmul  # noqa: F401  (torch.linalg.matmul)
+from lamina._ops.matrix_functions import (  # noqa: F401  (re-exported)
+    cross,
+    lstsq,
+    matrix_power,
+    multi_dot,
+    vecdot,
+)
 from lamina._tensor import _normalize_dim
 from lamina.autograd.function import Primitive
 
