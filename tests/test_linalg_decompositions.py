@@ -271,6 +271,7 @@ def test_top_level_cross_picks_first_dim_of_size_three():
 
 @pytest.mark.parametrize("name, args", [
     ("cross", [np.ones(4), np.ones(4)]),
+    ("cross", [np.ones((2, 1, 3)), np.ones((4, 3))]),
     ("cholesky", [np.ones((2, 3))]),
     ("eigh", [np.ones(3)]),
     ("slogdet", [np.ones((2, 3))]),
@@ -280,6 +281,30 @@ def test_errors_have_torch_types(name, args):
         getattr(torch.linalg, name)(*[torch.tensor(a) for a in args])
     with pytest.raises(RuntimeError):
         getattr(lamina.linalg, name)(*[lamina.tensor(a) for a in args])
+
+
+def test_solve_triangular_with_zero_pivot_gives_inf_like_torch():
+    a = np.array([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [1.0, 3.0, 2.0]])
+    b = _x((2, 3, 2))
+    for upper, matrix in ((False, a), (True, a.T.copy())):
+        ours = lamina.linalg.solve_triangular(lamina.tensor(matrix), lamina.tensor(b),
+                                              upper=upper).numpy()
+        theirs = torch.linalg.solve_triangular(torch.tensor(matrix), torch.tensor(b),
+                                               upper=upper).numpy()
+        assert np.isinf(ours).any()
+        np.testing.assert_array_equal(np.isfinite(ours), np.isfinite(theirs))
+        np.testing.assert_allclose(ours[np.isfinite(ours)], theirs[np.isfinite(theirs)],
+                                   rtol=1e-12)
+    # the substitution fallback agrees with torch on a regular system too
+    from lamina._ops.decompositions import _substitute
+
+    regular = _well_conditioned((2, 3, 3))
+    for upper in (False, True):
+        triangle = np.triu(regular) if upper else np.tril(regular)
+        np.testing.assert_allclose(
+            _substitute(triangle, b[:1], upper),
+            torch.linalg.solve_triangular(torch.tensor(triangle), torch.tensor(b[:1]),
+                                          upper=upper).numpy(), rtol=1e-12)
 
 
 def test_multi_dot_needs_two_tensors():

@@ -327,6 +327,20 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
 
 
 # ---------------------------------------------------------------- triangular solves
+def _substitute(triangle, b, upper):
+    """Forward (or back) substitution, batched; a zero pivot yields inf/nan as in BLAS trsm."""
+    shape = np.broadcast_shapes(triangle.shape[:-2], b.shape[:-2])
+    triangle = np.broadcast_to(triangle, shape + triangle.shape[-2:])
+    out = np.zeros(shape + b.shape[-2:], dtype=np.result_type(triangle, b))
+    b = np.broadcast_to(b, out.shape)
+    n = triangle.shape[-1]
+    for i in (range(n - 1, -1, -1) if upper else range(n)):
+        known = slice(i + 1, n) if upper else slice(0, i)
+        rest = b[..., i, :] - (triangle[..., i, None, known] @ out[..., known, :])[..., 0, :]
+        out[..., i, :] = rest / triangle[..., i, i, None]
+    return out
+
+
 class SolveTriangular(Primitive):
     grad_fn_name = "LinalgSolveTriangularBackward0"
 
@@ -339,10 +353,8 @@ class SolveTriangular(Primitive):
             triangle[..., np.arange(n), np.arange(n)] = 1
         try:
             out = np.linalg.solve(triangle, b)
-        except np.linalg.LinAlgError:
-            raise LinAlgError(
-                "linalg.solve_triangular: A has a zero on its diagonal, so the system has no "
-                "unique solution.") from None
+        except np.linalg.LinAlgError:  # a zero on the diagonal: torch gives inf/nan, no error
+            out = _substitute(triangle, b, upper)
         ctx.save_for_backward(triangle, out)
         ctx.upper, ctx.unitriangular = upper, unitriangular
         return out

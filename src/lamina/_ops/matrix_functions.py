@@ -53,6 +53,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
 # ---------------------------------------------------------------- products
 def cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along dim; the other dims broadcast."""
+    if input.ndim != other.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got "
+                           f"shapes {tuple(input.shape)} and {tuple(other.shape)}")
     if input.shape[dim] != 3 or other.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{input.shape[dim]} and {other.shape[dim]}")
