@@ -317,3 +317,14 @@ def test_multi_dot_needs_two_tensors():
 def test_general_eigenproblem_says_complex_is_missing(name):
     with pytest.raises(NotImplementedError, match="complex"):
         getattr(lamina.linalg, name)(lamina.ones(2, 2))
+
+
+def test_grad_fn_names_match_torch():
+    calls = [lambda lib, A: lib.linalg.cholesky(A), lambda lib, A: lib.linalg.slogdet(A)[1],
+             lambda lib, A: lib.linalg.eigh(A)[0], lambda lib, A: lib.linalg.qr(A)[0],
+             lambda lib, A: lib.linalg.pinv(A),
+             lambda lib, A: lib.linalg.solve_triangular(A, A, upper=True)]
+    spd = _spd((3, 3))
+    for call in calls:
+        ours = call(lamina, lamina.tensor(spd, requires_grad=True)).grad_fn.name()
+        assert ours == call(torch, torch.tensor(spd, requires_grad=True)).grad_fn.name()
