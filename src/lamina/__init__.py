@@ -102,6 +102,10 @@ from lamina.autograd.grad_mode import (  # noqa: F401
 )
 from lamina import autograd, cuda  # noqa: F401,E402
 from lamina import accelerator, amp, backends, linalg, testing  # noqa: F401,E402
+from lamina._ops.matrix_shortcuts import (  # noqa: F401,E402
+    cholesky, det, inverse, logdet, matrix_power, pinverse, qr, slogdet,
+)
+from lamina._ops.matrix_functions import cholesky_solve  # noqa: F401,E402
 from lamina.amp import autocast  # noqa: F401,E402
 from lamina._settings import (  # noqa: F401,E402
     are_deterministic_algorithms_enabled, compile, get_float32_matmul_precision,

@@ -862,3 +862,28 @@ class TensorMethods:
 
     def kron(self, other):
         return _ops.more_products.kron(self, other)
+
+    # ------------------------------------------------------------ lamina._ops.matrix_shortcuts
+    def det(self):
+        return _ops.matrix_shortcuts.det(self)
+
+    def logdet(self):
+        return _ops.matrix_shortcuts.logdet(self)
+
+    def inverse(self):
+        return _ops.matrix_shortcuts.inverse(self)
+
+    def cholesky(self, upper=False):
+        return _ops.matrix_shortcuts.cholesky(self, upper)
+
+    def qr(self, some=True):
+        return _ops.matrix_shortcuts.qr(self, some)
+
+    def slogdet(self):
+        return _ops.matrix_shortcuts.slogdet(self)
+
+    def matrix_power(self, n):
+        return _ops.matrix_shortcuts.matrix_power(self, n)
+
+    def pinverse(self, rcond=1e-15):
+        return _ops.matrix_shortcuts.pinverse(self, rcond)
