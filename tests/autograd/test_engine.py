@@ -304,3 +304,17 @@ def test_float64_graph_keeps_float64_gradients():
     (tx.exp() * 2.5).sum().backward()
     assert x.grad.dtype == lamina.float64
     assert_close(x.grad, tx.grad)
+
+
+def test_backward_frees_saved_arrays_while_the_graph_is_still_referenced():
+    import gc
+    import weakref
+
+    w = lamina.randn(1000, requires_grad=True)
+    out = (w * 3).exp().sum()  # exp saves its output: an array no tensor holds any more
+    exp_node = out.grad_fn.next_functions[0][0]
+    saved = weakref.ref(exp_node.saved_tensors[0])
+    del exp_node
+    out.backward()
+    gc.collect()
+    assert saved() is None  # out (and its graph) is alive; the activation must not be

@@ -135,7 +135,7 @@ class Node:
             for source, tensor in [*enumerate(inputs), *((-1 - k, t) for k, t in
                                                          enumerate(outputs))]:
                 if isinstance(tensor, Tensor) and tensor._array is target:
-                    records.append((target.shape, tensor._vc, tensor._vc[0], source, target))
+                    records.append((target.shape, tensor._vc, tensor._vc[0], source, id(target)))
                     break
         self._saved_versions = records
 
@@ -477,8 +477,9 @@ def _record(cls, args, kwargs):
             saved = node._saved
             if saved:
                 # per saved array: (shape, its tensor's version counter, the version now,
-                # argument index or -1 for the output, the array). Backward checks versions;
-                # create_graph finds the tensor each saved array belongs to.
+                # argument index or -1 for the output, id of the array: not the array, which
+                # must be freed with _saved). Backward checks versions; create_graph finds
+                # the tensor each saved array belongs to (ids are read only while _saved lives).
                 records = []
                 for value in saved:
                     if type(value) is not np.ndarray:
@@ -486,12 +487,12 @@ def _record(cls, args, kwargs):
                     position = 0
                     for a in args:
                         if isinstance(a, Tensor) and a._array is value:
-                            records.append((value.shape, a._vc, a._vc[0], position, value))
+                            records.append((value.shape, a._vc, a._vc[0], position, id(value)))
                             break
                         position += 1
                     else:
                         if value is out:
-                            records.append((out.shape, t._vc, t._vc[0], -1, out))
+                            records.append((out.shape, t._vc, t._vc[0], -1, id(out)))
                 node._saved_versions = records
             return t
         node.output_meta = ()

@@ -159,7 +159,7 @@ def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:
 def _saved_tensors(node):
     """What the node's forward saved, as tensors joined to the graph (see module docstring)."""
     arrays = node.saved_tensors  # raises for freed graphs and in-place changes, as usual
-    sources = {id(record[4]): record[3] for record in node._saved_versions}
+    sources = {record[4]: record[3] for record in node._saved_versions}
     tensors = []
     for value in arrays:
         if type(value) is not np.ndarray:
