@@ -195,21 +195,19 @@ class LogCumSumExp(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        # d out_j / d a_i = exp(a_i - out_j) for j >= i. Summing from the end with
-        # running_i = grad_i + exp(out_i - out_{i+1}) * running_{i+1} keeps every factor <= 1
-        # (out only grows), then the gradient is exp(a_i - out_i) * running_i.
+        # d out_j / d a_i = exp(a_i - out_j) for j >= i, so the gradient is
+        # sum_{j >= i} g_j exp(a_i - out_j). Split g by sign and sum each part in the log
+        # domain with a reversed running logaddexp (every exponent stays <= log|g|), as torch.
         a, out = ctx.saved_tensors
-        a, out, grad = (np.moveaxis(x, ctx.axis, 0) for x in (a, out, grad))
-        running = np.zeros_like(grad)
-        total = np.zeros(grad.shape[1:], grad.dtype)
-        for i in range(grad.shape[0] - 1, -1, -1):
-            if i < grad.shape[0] - 1:
-                step = out[i] - out[i + 1]
-                total = total * np.exp(np.where(np.isnan(step), 0, step))
-            total = total + grad[i]
-            running[i] = total
-        result = np.exp(a - out) * running
-        return np.moveaxis(result, 0, ctx.axis).astype(grad.dtype, copy=False), None
+
+        def tail_sum(part):  # sum_{j >= i} part_j exp(a_i - out_j), part >= 0
+            logs = np.log(part) - out
+            flipped = np.flip(logs, ctx.axis)
+            tail = np.flip(np.logaddexp.accumulate(flipped, axis=ctx.axis), ctx.axis)
+            return np.exp(a + tail)
+
+        result = tail_sum(np.maximum(grad, 0)) - tail_sum(np.maximum(-grad, 0))
+        return result.astype(grad.dtype, copy=False), None
 
 
 def logcumsumexp(input, dim):
